@@ -1,0 +1,173 @@
+"""The one place that turns Python values into Redis bytes and back.
+
+A codec is chosen once per field, at class creation, from the field's type argument. ``encode``
+validates: a value of the wrong type raises ``CodecError`` before anything is sent, and the field
+turns it into an ``InvalidValue`` naming the model, field and value. Every codec round-trips
+exactly: ``decode(encode(v)) == v`` (floats by ``repr``; aware datetimes keep their UTC offset).
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Generic, TypeVar
+
+from .exceptions import ImplementationError
+
+T = TypeVar("T")
+
+
+class CodecError(ValueError):
+    """A value that the codec cannot store; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Codec(Generic[T]):
+    """Encodes values of one Python type to bytes and decodes them back."""
+
+    type_name: str
+    encoder: typing.Callable[[object], bytes]
+    decoder: typing.Callable[[bytes], T]
+    # Sort numerically (Lua tonumber) rather than by bytes.
+    numeric: bool = False
+    # None is accepted and means "no value" (the key or hash slot is absent).
+    nullable: bool = False
+
+    def encode(self, value: object) -> bytes:
+        if value is None:
+            raise CodecError(f"None is not a {self.type_name}; declare the field as {self.type_name} | None")
+        return self.encoder(value)
+
+    def decode(self, raw: bytes) -> T:
+        return self.decoder(raw)
+
+
+def _reject(value: object, expected: str) -> typing.NoReturn:
+    raise CodecError(f"expected {expected}, got {type(value).__name__} {value!r}")
+
+
+def _encode_str(value: object) -> bytes:
+    if not isinstance(value, str):
+        _reject(value, "str")
+    return value.encode("utf-8")
+
+
+def _encode_bytes(value: object) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        _reject(value, "bytes")
+    return bytes(value)
+
+
+def _encode_int(value: object) -> bytes:
+    # bool is an int subclass, but True stored as "1" in an int field is a bug waiting to happen.
+    if not isinstance(value, int) or isinstance(value, bool):
+        _reject(value, "int")
+    return str(int(value)).encode()
+
+
+def _encode_float(value: object) -> bytes:
+    # int is accepted where float is expected, as the type checkers accept it.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _reject(value, "float")
+    return repr(float(value)).encode()
+
+
+def _encode_bool(value: object) -> bytes:
+    if not isinstance(value, bool):
+        _reject(value, "bool")
+    return b"1" if value else b"0"
+
+
+def _decode_bool(raw: bytes) -> bool:
+    if raw not in (b"0", b"1"):
+        raise CodecError(f"stored value {raw!r} is not a bool")
+    return raw == b"1"
+
+
+def _encode_decimal(value: object) -> bytes:
+    if not isinstance(value, Decimal):
+        _reject(value, "Decimal")
+    return str(value).encode()
+
+
+def _decode_decimal(raw: bytes) -> Decimal:
+    try:
+        return Decimal(raw.decode())
+    except InvalidOperation as exc:
+        raise CodecError(f"stored value {raw!r} is not a Decimal") from exc
+
+
+def _encode_datetime(value: object) -> bytes:
+    if not isinstance(value, datetime):
+        _reject(value, "datetime")
+    # A naive datetime has no meaning across machines; we refuse it rather than guess a zone.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CodecError(f"naive datetime {value!r}: give it a tzinfo (for example datetime.timezone.utc)")
+    return value.isoformat().encode()
+
+
+def _encode_date(value: object) -> bytes:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        _reject(value, "date")
+    return value.isoformat().encode()
+
+
+def _encode_uuid(value: object) -> bytes:
+    if not isinstance(value, uuid.UUID):
+        _reject(value, "UUID")
+    return str(value).encode()
+
+
+def _enum_codec(enum_type: type[enum.Enum]) -> Codec[enum.Enum]:
+    # Members are stored by name: names are identifiers, stable and independent of the value type.
+    def encode(value: object) -> bytes:
+        if not isinstance(value, enum_type):
+            _reject(value, enum_type.__name__)
+        return value.name.encode()
+
+    def decode(raw: bytes) -> enum.Enum:
+        try:
+            return enum_type[raw.decode()]
+        except KeyError as exc:
+            raise CodecError(f"stored value {raw!r} is not a member of {enum_type.__name__}") from exc
+
+    return Codec(enum_type.__name__, encode, decode)
+
+
+_SIMPLE: dict[type, Codec[typing.Any]] = {
+    str: Codec("str", _encode_str, lambda raw: raw.decode("utf-8")),
+    bytes: Codec("bytes", _encode_bytes, bytes),
+    int: Codec("int", _encode_int, lambda raw: int(raw), numeric=True),
+    float: Codec("float", _encode_float, lambda raw: float(raw), numeric=True),
+    bool: Codec("bool", _encode_bool, _decode_bool, numeric=True),
+    Decimal: Codec("Decimal", _encode_decimal, _decode_decimal, numeric=True),
+    datetime: Codec("datetime", _encode_datetime, lambda raw: datetime.fromisoformat(raw.decode())),
+    date: Codec("date", _encode_date, lambda raw: date.fromisoformat(raw.decode())),
+    uuid.UUID: Codec("UUID", _encode_uuid, lambda raw: uuid.UUID(raw.decode())),
+}
+
+
+def codec_for(hint: object) -> Codec[typing.Any]:
+    """The codec of a field's type argument (``int``, ``str | None``, an Enum class...)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(members) != 1:
+            raise ImplementationError(f"unsupported value type {hint!r}: a field holds one type, optionally | None")
+        inner = codec_for(members[0])
+        if inner.nullable:
+            return inner
+        return Codec(f"{inner.type_name} | None", inner.encoder, inner.decoder, inner.numeric, nullable=True)
+    if isinstance(hint, type):
+        if issubclass(hint, enum.Enum):
+            return _enum_codec(hint)
+        codec = _SIMPLE.get(hint)
+        if codec is not None:
+            return codec
+    supported = ", ".join(sorted(c.type_name for c in _SIMPLE.values()))
+    raise ImplementationError(f"unsupported value type {hint!r}: use one of {supported}, an Enum, or X | None")

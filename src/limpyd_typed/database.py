@@ -1,0 +1,89 @@
+"""Database: the connection models use, and the registry of the models it hosts."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, cast
+
+import redis
+
+from .exceptions import ImplementationError
+from .server import EmbeddedServer
+
+if TYPE_CHECKING:
+    from .model import Model
+
+_LOCATION_SETTINGS = ("host", "port", "unix_socket_path")
+
+
+def _client(url: str | None, settings: dict[str, object]) -> redis.Redis:
+    """A redis-py client that returns bytes: every value is decoded by its field's codec."""
+    options = cast(dict[str, Any], {**settings, "decode_responses": False})
+    if url is None and not any(name in settings for name in _LOCATION_SETTINGS):
+        # Like redis-py and limpyd: REDIS_URL when set, else localhost:6379 db 0. Never a
+        # throw-away server, so a forgotten setting cannot send production data into the void.
+        url = os.environ.get("REDIS_URL")
+    if url is not None:
+        return redis.Redis.from_url(url, **options)
+    return redis.Redis(**options)
+
+
+class Database:
+    """A Redis database hosting models.
+
+    ``Database()`` connects to ``REDIS_URL`` from the environment, else to localhost:6379 db 0;
+    ``Database(url)`` or ``Database(host=..., port=..., db=...)`` connect like redis-py does.
+    """
+
+    def __init__(self, url: str | None = None, **redis_kwargs: object) -> None:
+        self._connection = _client(url, redis_kwargs)
+        self._models: dict[tuple[str, str], type[Model]] = {}
+        self.server: EmbeddedServer | None = None
+
+    @classmethod
+    def embedded(cls, path: str | os.PathLike[str] | None = None) -> Database:
+        """Start a private server on a unix socket and connect to it; it stops at exit.
+
+        With no ``path`` its data lives in a temporary directory removed at exit; with a ``path``
+        the data persists there across runs (append-only file).
+        """
+        server = EmbeddedServer(path)
+        server.start()
+        database = cls(server.url)
+        database.server = server
+        return database
+
+    @property
+    def connection(self) -> redis.Redis:
+        """The redis-py client (bytes in, bytes out)."""
+        return self._connection
+
+    def connect(self, url: str | None = None, **redis_kwargs: object) -> None:
+        """Switch every model of this database to a new connection (same arguments as the constructor)."""
+        previous = self._connection
+        self._connection = _client(url, redis_kwargs)
+        previous.close()
+
+    def close(self) -> None:
+        """Close the connection, and stop the embedded server if this database started one."""
+        self._connection.close()
+        if self.server is not None:
+            self.server.stop()
+
+    def _register(self, model: type[Model]) -> None:
+        key = (model.namespace, model.__name__)
+        existing = self._models.get(key)
+        if existing is not None and existing is not model:
+            where = f"namespace {model.namespace!r}" if model.namespace else "the default namespace"
+            raise ImplementationError(
+                f"two models named {model.__name__} in {where} of one database "
+                f"({existing.__module__} and {model.__module__}); give one of them a namespace"
+            )
+        self._models[key] = model
+
+    def _unregister(self, model: type[Model]) -> None:
+        if self._models.get((model.namespace, model.__name__)) is model:
+            del self._models[(model.namespace, model.__name__)]
+
+    def __repr__(self) -> str:
+        return f"Database({self._connection!r})"

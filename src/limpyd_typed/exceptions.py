@@ -1,0 +1,27 @@
+"""Every error limpyd_typed raises derives from LimpydError."""
+
+from __future__ import annotations
+
+
+class LimpydError(Exception):
+    """Base of every error raised by limpyd_typed."""
+
+
+class ImplementationError(LimpydError):
+    """A model or field is declared in a way that cannot work; the message says how to fix it."""
+
+
+class DoesNotExist(LimpydError):
+    """The instance (or stored collection) asked for is not in the database."""
+
+
+class UniquenessError(LimpydError):
+    """A write would give a unique field a value another instance already holds; nothing was written."""
+
+
+class InvalidValue(LimpydError, TypeError, ValueError):
+    """A value does not fit its field's type; raised before anything reaches Redis."""
+
+
+class QueryError(LimpydError):
+    """A collection asks for something the indexes cannot answer."""

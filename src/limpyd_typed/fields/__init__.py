@@ -1,0 +1,16 @@
+"""Field descriptors: one module per Redis structure."""
+
+from .base import BoundField, Field, FieldOptions, field
+from .hash import BoundHash, Hash
+from .instance_hash import BoundInstanceHash, InstanceHash
+from .list import BoundList, List
+from .pk import PK, AutoPK, BoundPK
+from .set import BoundSet, Set
+from .sorted_set import BoundSortedSet, SortedSet
+from .string import BoundString, String
+
+__all__ = [
+    "PK", "AutoPK", "BoundField", "BoundHash", "BoundInstanceHash", "BoundList", "BoundPK", "BoundSet",
+    "BoundSortedSet", "BoundString", "Field", "FieldOptions", "Hash", "InstanceHash", "List", "Set", "SortedSet",
+    "String", "field",
+]

@@ -1,0 +1,225 @@
+"""What every field shares: options, the descriptor, the bound field, encoding with clear errors."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, overload
+
+from ..codecs import Codec, CodecError, codec_for
+from ..exceptions import ImplementationError, InvalidValue
+
+if TYPE_CHECKING:
+    import redis
+
+    from ..expressions import Attr
+    from ..model import Model
+
+T = TypeVar("T")
+M = TypeVar("M")
+B = TypeVar("B", bound="BoundField[Any]")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldOptions:
+    """What ``field(...)`` says about a field."""
+
+    default: object = MISSING
+    indexable: bool = False
+    unique: bool = False
+    lockable: bool = True
+    init: bool = True
+
+
+def field(
+    *,
+    default: object = MISSING,
+    indexable: bool = False,
+    unique: bool = False,
+    lockable: bool = True,
+    init: bool = True,
+) -> Any:  # Any on purpose (PEP 681): the annotation, not this call, gives the field its type.
+    """Options of a field: ``name: InstanceHash[str] = field(unique=True)``.
+
+    ``default`` makes the field optional in the constructor; ``indexable`` lets collections
+    filter on it; ``unique`` indexes it and refuses a value another instance holds. ``lockable``
+    is accepted for compatibility with limpyd: writes here are atomic scripts, never locks.
+    ``init=False`` keeps a field out of the constructor (needed to declare ``id: AutoPK``).
+    """
+    return FieldOptions(default, indexable, unique, lockable, init)
+
+
+class Field(Generic[T, B]):
+    """A descriptor mapping a model attribute to a Redis structure holding values of type ``T``.
+
+    On the class it gives an ``Attr`` to build conditions; on an instance, the bound field whose
+    methods are the Redis commands.
+    """
+
+    # "string" | "islot" | "hash" | "set" | "list" | "zset": what the scripts read and write.
+    kind: ClassVar[str]
+    bound_class: ClassVar[type[BoundField[Any]]]
+    # Several values per instance (Set, List, SortedSet, Hash): not a constructor scalar.
+    multi: ClassVar[bool] = False
+    can_be_unique: ClassVar[bool] = True
+    is_pk: ClassVar[bool] = False
+
+    name: str
+    model: type[Model]
+
+    def __init__(self, value_type: object, options: FieldOptions) -> None:
+        self.value_type = value_type
+        self.options = options
+        self.codec: Codec[Any] = codec_for(value_type)
+        self.index_mode = 2 if options.unique else 1 if options.indexable else 0
+
+    # -- declaration ---------------------------------------------------------------------------
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    def bind(self, model: type[Model], name: str) -> Field[T, B]:
+        """A copy of this field for one concrete model (inherited fields get their own keys)."""
+        bound = copy.copy(self)
+        bound.model = model
+        bound.name = name
+        bound.check_declaration()
+        return bound
+
+    def check_declaration(self) -> None:
+        if self.options.unique and not self.can_be_unique:
+            raise self.implementation_error("cannot be unique")
+        if self.multi and self.codec.nullable:
+            raise self.implementation_error("holds several values: None cannot be one of them")
+        if self.options.default is not MISSING:
+            try:
+                self.values_to_store(self.options.default)
+            except InvalidValue as exc:
+                raise self.implementation_error(f"has an invalid default: {exc}") from None
+
+    def implementation_error(self, problem: str) -> ImplementationError:
+        return ImplementationError(f"{self.qualname} {problem}")
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.model.__name__}.{self.name}"
+
+    @property
+    def indexed(self) -> bool:
+        return self.index_mode > 0
+
+    @property
+    def required(self) -> bool:
+        """A constructor argument that must be given (as the type checkers see it)."""
+        return self.options.default is MISSING
+
+    # -- descriptor ----------------------------------------------------------------------------
+
+    @overload
+    def __get__(self, instance: None, owner: type[M]) -> Attr[M, T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> B: ...
+    def __get__(self, instance: object | None, owner: type[Any]) -> Attr[Any, T] | B:
+        if instance is None:
+            from ..expressions import Attr
+
+            return Attr(self)
+        bound: B = self.bound_class(self, instance)  # type: ignore[assignment]
+        return bound
+
+    # -- values --------------------------------------------------------------------------------
+
+    def encode(self, value: object) -> bytes:
+        """The stored bytes of one value; a wrong value raises InvalidValue naming model and field."""
+        try:
+            return self.codec.encode(value)
+        except CodecError as exc:
+            raise InvalidValue(f"{self.qualname}: invalid value {value!r}: {exc}") from None
+
+    def decode(self, raw: bytes) -> T:
+        value: T = self.codec.decode(raw)
+        return value
+
+    def decode_optional(self, raw: bytes | None) -> T | None:
+        return None if raw is None else self.decode(raw)
+
+    def values_to_store(self, value: object) -> list[bytes]:
+        """The values the create script writes for this field (empty: nothing stored)."""
+        if value is None and self.codec.nullable:
+            return []
+        return [self.encode(value)]
+
+    def encode_many(self, values: object) -> list[bytes]:
+        if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
+            raise InvalidValue(f"{self.qualname}: expected a collection of values, got {values!r}")
+        return [self.encode(v) for v in values]
+
+    def data_key(self, pk: bytes) -> str:
+        """The key holding this field's value for the instance ``pk``."""
+        return self.model._keys.field(self.name, pk)
+
+    def key_prefix(self) -> str:
+        return self.model._keys.field_prefix(self.name)
+
+
+    def __repr__(self) -> str:
+        owner = getattr(self, "model", None)
+        return f"<{type(self).__name__} {owner.__name__ if owner else '?'}.{getattr(self, 'name', '?')}>"
+
+
+class BoundField(Generic[T]):
+    """A field of one instance: its methods are the Redis commands on the field's key."""
+
+    __slots__ = ("_field", "_instance")
+
+    def __init__(self, field: Field[T, Any], instance: Model) -> None:
+        self._field = field
+        self._instance = instance
+
+    @property
+    def key(self) -> str:
+        """The Redis key holding this field for this instance."""
+        return self._field.data_key(self._instance._pk_bytes)
+
+    @property
+    def _redis(self) -> redis.Redis:
+        return self._instance.database.connection
+
+    def _write(self, command: str, *args: bytes | str | int | float) -> object:
+        """Run one write command on this field through the write script (index kept exact)."""
+        from ..writes import write_fields
+
+        return write_fields(self._instance, [self._field], [(command, self.key, *args)])
+
+    def _write_int(self, command: str, *args: bytes | str | int | float) -> int:
+        reply = self._write(command, *args)
+        return int(reply) if isinstance(reply, (int, bytes)) else 0
+
+    def _write_raw(self, command: str, *args: bytes | str | int | float) -> bytes | None:
+        reply = self._write(command, *args)
+        return reply if isinstance(reply, bytes) else None
+
+    def _write_replace(self, command: str, stored: list[bytes]) -> None:
+        """Replace the whole value (DEL, then ``command`` with the new values) in one script."""
+        from ..writes import write_fields
+
+        commands: list[tuple[str, str, *tuple[bytes | str | int | float, ...]]] = [("DEL", self.key)]
+        if stored:
+            commands.append((command, self.key, *stored))
+        write_fields(self._instance, [self._field], commands)
+
+    def delete(self) -> bool:
+        """Remove the field's value (DEL, or HDEL for an instance-hash slot); True if there was one."""
+        return bool(self._write("DEL"))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._field.qualname} of pk={self._instance._pk_bytes!r}>"

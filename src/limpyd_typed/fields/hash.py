@@ -1,0 +1,112 @@
+"""Hash: a dict field in a Redis hash of its own (str sub-keys, values of type T)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Generic, TypeVar
+
+from ..exceptions import InvalidValue
+from .base import BoundField, Field
+
+T = TypeVar("T")
+
+
+class BoundHash(BoundField[T]):
+    """A Hash field of one instance; methods are the Redis hash commands."""
+
+    __slots__ = ()
+
+    def _sub_key(self, key: str) -> bytes:
+        if not isinstance(key, str):
+            raise InvalidValue(f"{self._field.qualname}: sub-keys are str, got {key!r}")
+        return key.encode()
+
+    def hget(self, key: str) -> T | None:
+        """HGET: the value at ``key``, or None."""
+        return self._field.decode_optional(self._redis.hget(self.key, self._sub_key(key)))
+
+    def hgetall(self) -> dict[str, T]:
+        """HGETALL: the whole dict."""
+        raw = self._redis.hgetall(self.key)
+        return {k.decode(): self._field.decode(v) for k, v in raw.items()}
+
+    def hmget(self, *keys: str) -> list[T | None]:
+        """HMGET: the values at ``keys``, None where missing."""
+        if not keys:
+            return []
+        raw = self._redis.hmget(self.key, [self._sub_key(k) for k in keys])
+        return [self._field.decode_optional(v) for v in raw]
+
+    def hkeys(self) -> list[str]:
+        """HKEYS: the sub-keys."""
+        return [k.decode() for k in self._redis.hkeys(self.key)]
+
+    def hvals(self) -> list[T]:
+        """HVALS: the values."""
+        return [self._field.decode(v) for v in self._redis.hvals(self.key)]
+
+    def hexists(self, key: str) -> bool:
+        """HEXISTS: whether ``key`` has a value."""
+        return bool(self._redis.hexists(self.key, self._sub_key(key)))
+
+    def hlen(self) -> int:
+        """HLEN: number of sub-keys."""
+        return int(self._redis.hlen(self.key))
+
+    def hset(self, key: str, value: T) -> int:
+        """HSET one sub-key; 1 if it was created."""
+        return self._write_int("HSET", self._sub_key(key), self._field.encode(value))
+
+    def hmset(self, values: Mapping[str, T] | None = None, /, **kwargs: T) -> bool:
+        """Set several sub-keys at once (HSET key k v ...): ``hmset({"from": x})`` or ``hmset(to=y)``."""
+        items = {**(values or {}), **kwargs}
+        if not items:
+            return True
+        args: list[bytes] = []
+        for k, v in items.items():
+            args += [self._sub_key(k), self._field.encode(v)]
+        self._write("HSET", *args)
+        return True
+
+    def hsetnx(self, key: str, value: T) -> int:
+        """HSETNX: set ``key`` only if it has no value; 1 if it was set."""
+        return self._write_int("HSETNX", self._sub_key(key), self._field.encode(value))
+
+    def hincrby(self: BoundHash[int], key: str, amount: int = 1) -> int:
+        """HINCRBY: add ``amount`` to ``key``; returns the new value."""
+        return self._write_int("HINCRBY", self._sub_key(key), amount)
+
+    def hincrbyfloat(self: BoundHash[float], key: str, amount: float = 1.0) -> float:
+        """HINCRBYFLOAT: add ``amount`` to ``key``; returns the new value."""
+        return float(self._write_raw("HINCRBYFLOAT", self._sub_key(key), repr(float(amount))) or 0)
+
+    def hdel(self, *keys: str) -> int:
+        """HDEL: remove sub-keys; returns how many existed."""
+        if not keys:
+            return 0
+        return self._write_int("HDEL", *[self._sub_key(k) for k in keys])
+
+
+class Hash(Field[T, BoundHash[T]], Generic[T]):
+    """A dict field (the seed's HashField): ``headers: Hash[str]``; indexable, never unique."""
+
+    kind = "hash"
+    bound_class = BoundHash
+    multi = True
+    can_be_unique = False
+
+    def values_to_store(self, value: object) -> list[bytes]:
+        if not isinstance(value, Mapping):
+            raise InvalidValue(f"{self.qualname}: expected a mapping of str to values, got {value!r}")
+        out: list[bytes] = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InvalidValue(f"{self.qualname}: sub-keys are str, got {k!r}")
+            out += [k.encode(), self.encode(v)]
+        return out
+
+
+    def __set__(self, instance: object, value: Mapping[str, T]) -> None:
+        bound = BoundHash(self, instance)  # type: ignore[arg-type]
+        stored = self.values_to_store(value)
+        bound._write_replace("HSET", stored)

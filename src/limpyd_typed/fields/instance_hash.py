@@ -1,0 +1,69 @@
+"""InstanceHash: one slot of the instance hash, shared by all such fields of an instance."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from .base import BoundField, Field
+
+T = TypeVar("T")
+
+
+class BoundInstanceHash(BoundField[T]):
+    """An InstanceHash field of one instance; methods are the Redis hash commands on its slot."""
+
+    __slots__ = ()
+
+    def hget(self) -> T | None:
+        """HGET: the value, or None when unset."""
+        return self._field.decode_optional(self._redis.hget(self.key, self._field.name))
+
+    def get(self) -> T | None:
+        """The value (HGET), or None when unset; same as ``hget``."""
+        return self.hget()
+
+    def hset(self, value: T) -> int:
+        """HSET the value (None deletes it); returns 1 if the slot was created, 0 if updated."""
+        if value is None:
+            self.hdel()
+            return 0
+        return self._write_int("HSET", self._field.name, self._field.encode(value))
+
+    def set(self, value: T) -> int:
+        """Same as ``hset``."""
+        return self.hset(value)
+
+    def hsetnx(self, value: T) -> int:
+        """HSETNX: set the value only if there is none; 1 if it was set."""
+        return self._write_int("HSETNX", self._field.name, self._field.encode(value))
+
+    def hincrby(self: BoundInstanceHash[int] | BoundInstanceHash[int | None], amount: int = 1) -> int:
+        """HINCRBY: add ``amount`` and return the new value."""
+        return self._write_int("HINCRBY", self._field.name, amount)
+
+    def hincrbyfloat(
+        self: BoundInstanceHash[float] | BoundInstanceHash[float | None], amount: float = 1.0
+    ) -> float:
+        """HINCRBYFLOAT: add ``amount`` and return the new value."""
+        return float(self._write_raw("HINCRBYFLOAT", self._field.name, repr(float(amount))) or 0)
+
+    def hdel(self) -> int:
+        """HDEL this slot; 1 if there was a value."""
+        return self._write_int("HDEL", self._field.name)
+
+    def delete(self) -> bool:
+        """Remove the value (HDEL); True if there was one."""
+        return bool(self.hdel())
+
+
+class InstanceHash(Field[T, BoundInstanceHash[T]], Generic[T]):
+    """A slot of the instance hash (the seed's InstanceHashField): ``name: InstanceHash[str]``."""
+
+    kind = "islot"
+    bound_class = BoundInstanceHash
+
+    def data_key(self, pk: bytes) -> str:
+        return self.model._keys.instance_hash(pk)
+
+    def __set__(self, instance: object, value: T) -> None:
+        BoundInstanceHash(self, instance).hset(value)  # type: ignore[arg-type]

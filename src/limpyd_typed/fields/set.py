@@ -1,0 +1,75 @@
+"""Set: an unordered set of unique values in a Redis set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Generic, TypeVar, overload
+
+from .base import BoundField, Field
+
+T = TypeVar("T")
+
+
+class BoundSet(BoundField[T]):
+    """A Set field of one instance; methods are the Redis set commands."""
+
+    __slots__ = ()
+
+    def smembers(self) -> set[T]:
+        """SMEMBERS: every value."""
+        return {self._field.decode(v) for v in self._redis.smembers(self.key)}
+
+    def scard(self) -> int:
+        """SCARD: number of values."""
+        return int(self._redis.scard(self.key))
+
+    def sismember(self, value: T) -> bool:
+        """SISMEMBER: whether ``value`` is in the set."""
+        return bool(self._redis.sismember(self.key, self._field.encode(value)))
+
+    @overload
+    def srandmember(self) -> T | None: ...
+    @overload
+    def srandmember(self, count: int) -> list[T]: ...
+    def srandmember(self, count: int | None = None) -> T | None | list[T]:
+        """SRANDMEMBER: one random value (None if empty), or ``count`` of them."""
+        if count is None:
+            return self._field.decode_optional(self._redis.srandmember(self.key))
+        return [self._field.decode(v) for v in self._redis.srandmember(self.key, count)]
+
+    def sadd(self, *values: T) -> int:
+        """SADD: add values; returns how many were new."""
+        if not values:
+            return 0
+        return self._write_int("SADD", *self._field.encode_many(values))
+
+    def srem(self, *values: T) -> int:
+        """SREM: remove values; returns how many were there."""
+        if not values:
+            return 0
+        return self._write_int("SREM", *self._field.encode_many(values))
+
+    @overload
+    def spop(self) -> T | None: ...
+    @overload
+    def spop(self, count: int) -> list[T]: ...
+    def spop(self, count: int | None = None) -> T | None | list[T]:
+        """SPOP: remove and return a random value (None if empty), or ``count`` of them."""
+        if count is None:
+            return self._field.decode_optional(self._write_raw("SPOP"))
+        reply = self._write("SPOP", count)
+        return [self._field.decode(v) for v in reply] if isinstance(reply, list) else []
+
+
+class Set(Field[T, BoundSet[T]], Generic[T]):
+    """A Redis set of values: ``tags: Set[str] = field(indexable=True, default=())``."""
+
+    kind = "set"
+    bound_class = BoundSet
+    multi = True
+
+    def values_to_store(self, value: object) -> list[bytes]:
+        return sorted(set(self.encode_many(value)))  # type: ignore[arg-type]
+
+    def __set__(self, instance: object, value: Iterable[T]) -> None:
+        BoundSet(self, instance)._write_replace("SADD", self.values_to_store(value))

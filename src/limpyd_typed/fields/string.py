@@ -1,0 +1,92 @@
+"""String: a field stored in a Redis string of its own."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from .base import BoundField, Field
+
+T = TypeVar("T")
+
+
+class BoundString(BoundField[T]):
+    """A String field of one instance; methods are the Redis string commands."""
+
+    __slots__ = ()
+
+    def get(self) -> T | None:
+        """GET: the value, or None when unset."""
+        return self._field.decode_optional(self._redis.get(self.key))
+
+    def set(self, value: T) -> bool:
+        """SET the value (None deletes it)."""
+        if value is None:
+            self.delete()
+            return True
+        self._write("SET", self._field.encode(value))
+        return True
+
+    def setnx(self, value: T) -> bool:
+        """SETNX: set the value only if there is none; True if it was set."""
+        return bool(self._write("SETNX", self._field.encode(value)))
+
+    def getset(self, value: T) -> T | None:
+        """GETSET: set the value, return the previous one."""
+        return self._field.decode_optional(self._write_raw("GETSET", self._field.encode(value)))
+
+    def strlen(self) -> int:
+        """STRLEN: length of the stored bytes."""
+        return int(self._redis.strlen(self.key))
+
+    def getrange(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
+                 start: int, end: int) -> bytes:
+        """GETRANGE: the stored bytes between two offsets (inclusive)."""
+        return bytes(self._redis.getrange(self.key, start, end))
+
+    def append(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
+               value: str | bytes) -> int:
+        """APPEND bytes or text to the value; returns the new length."""
+        raw = value.encode() if isinstance(value, str) else value
+        self._field.encode(value)  # same type as the field's, or InvalidValue before the write
+        return self._write_int("APPEND", raw)
+
+    def setrange(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
+                 offset: int, value: str | bytes) -> int:
+        """SETRANGE: overwrite part of the value from ``offset``; returns the new length."""
+        self._field.encode(value)
+        raw = value.encode() if isinstance(value, str) else value
+        return self._write_int("SETRANGE", offset, raw)
+
+    def incr(self: BoundString[int] | BoundString[int | None], amount: int = 1) -> int:
+        """INCRBY: add ``amount`` and return the new value."""
+        return self._write_int("INCRBY", amount)
+
+    def decr(self: BoundString[int] | BoundString[int | None], amount: int = 1) -> int:
+        """DECRBY: subtract ``amount`` and return the new value."""
+        return self._write_int("DECRBY", amount)
+
+    def incrbyfloat(self: BoundString[float] | BoundString[float | None], amount: float = 1.0) -> float:
+        """INCRBYFLOAT: add ``amount`` and return the new value."""
+        return float(self._write_raw("INCRBYFLOAT", repr(float(amount))) or 0)
+
+    def getbit(self, offset: int) -> int:
+        """GETBIT: the bit at ``offset`` of the stored bytes."""
+        return int(self._redis.getbit(self.key, offset))
+
+    def setbit(self: BoundString[bytes] | BoundString[bytes | None], offset: int, value: int) -> int:
+        """SETBIT on the stored bytes; returns the previous bit."""
+        return self._write_int("SETBIT", offset, 1 if value else 0)
+
+    def bitcount(self, start: int | None = None, end: int | None = None) -> int:
+        """BITCOUNT: number of set bits, optionally between two byte offsets."""
+        return int(self._redis.bitcount(self.key, start, end))
+
+
+class String(Field[T, BoundString[T]], Generic[T]):
+    """A field in a Redis string of its own: ``wheels: String[int] = field(default=2)``."""
+
+    kind = "string"
+    bound_class = BoundString
+
+    def __set__(self, instance: object, value: T) -> None:
+        BoundString(self, instance).set(value)  # type: ignore[arg-type]

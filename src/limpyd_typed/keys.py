@@ -1,0 +1,83 @@
+"""The one place that builds Redis key names.
+
+Layout for a model ``Name`` in namespace ``ns`` (every part escaped, see ``escape_part``)::
+
+    lt:{ns:Name}:pks              set of the pks of every live instance
+    lt:{ns:Name}:next_pk          counter behind AutoPK
+    lt:{ns:Name}:obj:<pk>         the instance hash (all InstanceHash fields of one instance)
+    lt:{ns:Name}:f:<field>:<pk>   a field stored in a key of its own (String, Hash, Set, List, SortedSet)
+    lt:{ns:Name}:idx:<field>      the index of a field (a sorted set, see indexes.py)
+    lt:{ns:Name}:tmp:<random>     temporary keys of queries, always removed
+    lt:{ns:Name}:stored:<random>  stored collection results
+
+The ``{...}`` part is a Redis Cluster hash tag: every key of a model lives in one slot, so every
+script that touches a model touches one slot.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+# Bytes left as they are inside a key part; everything else becomes %XX. The set excludes the
+# separator ':', the hash-tag braces, glob characters (* ? [ ]), '>' (SORT's '->') and '%' itself,
+# so two different parts can never produce the same key name.
+_SAFE = re.compile(rb"[^A-Za-z0-9_.\-]")
+
+ROOT = "lt"
+
+
+def escape_part(raw: bytes | str) -> str:
+    """Escape one component of a key name (a pk, a namespace, a model name)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    return _SAFE.sub(lambda m: b"%%%02X" % m.group()[0], data).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelKeys:
+    """Key names of one model; built once per model class."""
+
+    namespace: str
+    model_name: str
+
+    @property
+    def tag(self) -> str:
+        return f"{ROOT}:{{{escape_part(self.namespace)}:{escape_part(self.model_name)}}}"
+
+    @property
+    def pks(self) -> str:
+        return f"{self.tag}:pks"
+
+    @property
+    def next_pk(self) -> str:
+        return f"{self.tag}:next_pk"
+
+    @property
+    def instance_prefix(self) -> str:
+        """Prefix of instance hashes; the escaped pk completes it (the scripts append it too)."""
+        return f"{self.tag}:obj:"
+
+    def field_prefix(self, field_name: str) -> str:
+        """Prefix of a field's own keys; the escaped pk completes it."""
+        return f"{self.tag}:f:{escape_part(field_name)}:"
+
+    def instance_hash(self, pk: bytes) -> str:
+        return self.instance_prefix + escape_part(pk)
+
+    def field(self, field_name: str, pk: bytes) -> str:
+        return self.field_prefix(field_name) + escape_part(pk)
+
+    def index(self, field_name: str) -> str:
+        return f"{self.tag}:idx:{escape_part(field_name)}"
+
+    def temporary(self) -> str:
+        return f"{self.tag}:tmp:{uuid.uuid4().hex}"
+
+    def stored(self) -> str:
+        return f"{self.tag}:stored:{uuid.uuid4().hex}"
+
+    @property
+    def pattern(self) -> str:
+        """A SCAN MATCH pattern for every key of the model (escaped parts hold no glob character)."""
+        return f"{self.tag}:*"

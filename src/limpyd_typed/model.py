@@ -1,0 +1,363 @@
+"""Model: the typed base class. Annotations become fields at class creation."""
+
+from __future__ import annotations
+
+import sys
+import typing
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from typing_extensions import Self, dataclass_transform
+
+from . import writes
+from .database import Database
+from .exceptions import DoesNotExist, ImplementationError, InvalidValue, LimpydError
+from .fields.base import MISSING, Field, FieldOptions, field
+from .fields.pk import PK, AutoPK
+from .keys import ModelKeys
+
+if TYPE_CHECKING:
+    from .expressions import Condition
+    from .query import Collection
+
+# Names a field may not take: they are the model's own API.
+_RESERVED = frozenset(
+    {"database", "namespace", "abstract", "lockable", "collection_manager", "collection", "get", "get_or_connect",
+     "exists", "lazy_connect", "use_database", "delete", "hmget", "hmset", "hgetall", "hkeys", "hvals", "hlen",
+     "hdel", "pk_value"}
+)
+
+
+class MultipleObjectsReturned(LimpydError):
+    """``Model.get(**filters)`` matched more than one instance."""
+
+
+def _declared_fields(cls: type[Model]) -> dict[str, Field[Any, Any]]:
+    """Fields from the annotations of ``cls`` and its bases, in declaration order (bases first)."""
+    from .fields.base import Field as FieldBase
+
+    found: dict[str, Field[Any, Any]] = {}
+    for klass in reversed(cls.__mro__):
+        if not issubclass(klass, Model) or klass is Model:
+            continue
+        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
+            hint = _resolve(klass, name, annotation)
+            origin = typing.get_origin(hint) or hint
+            if not (isinstance(origin, type) and issubclass(origin, FieldBase)):
+                continue
+            declared = klass.__dict__.get(name)
+            if isinstance(declared, FieldBase):  # already built for a base class
+                found[name] = declared
+                continue
+            options = declared if isinstance(declared, FieldOptions) else FieldOptions()
+            if declared is not None and not isinstance(declared, FieldOptions):
+                options = FieldOptions(default=declared)
+            args = typing.get_args(hint)
+            value_type: object = args[0] if args else int  # a bare AutoPK holds ints
+            if not args and origin is not AutoPK:
+                raise ImplementationError(f"{cls.__name__}.{name}: say what {origin.__name__} holds, e.g. {origin.__name__}[str]")
+            found[name] = origin(value_type, options)
+    return found
+
+
+def _resolve(klass: type, name: str, annotation: object) -> object:
+    """The annotation of ``klass.name`` as an object (a string under ``from __future__ import annotations``)."""
+    if not isinstance(annotation, str):
+        return annotation
+    namespace = {**vars(sys.modules[klass.__module__]), klass.__name__: klass}
+    try:
+        return eval(annotation, namespace, dict(vars(klass)))  # noqa: S307 - the class's own annotation
+    except NameError as exc:
+        raise ImplementationError(f"{klass.__name__}.{name}: cannot resolve annotation {annotation!r} ({exc})") from None
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(field,))
+class Model:
+    """Base of every model: ``class Bike(Model): name: InstanceHash[str] = field(unique=True)``.
+
+    Options, as class attributes or class keywords: ``database``, ``namespace``, ``abstract``,
+    ``lockable`` and ``collection_manager``.
+    """
+
+    database: ClassVar[Database]
+    namespace: ClassVar[str] = ""
+    abstract: ClassVar[bool] = True
+    lockable: ClassVar[bool] = True
+    collection_manager: ClassVar[type[Collection[Any]]]
+
+    _fields: ClassVar[dict[str, Field[Any, Any]]] = {}
+    _pk_holder: ClassVar[tuple[PK[Any]]]
+    _keys: ClassVar[ModelKeys]
+    _database_is_own: ClassVar[bool] = False
+
+    _pk_bytes: bytes
+    pk_value: object
+    """The pk of this instance, decoded (the same as ``pk.get()``)."""
+
+    if TYPE_CHECKING:
+        pk: AutoPK
+
+    def __init_subclass__(
+        cls,
+        *,
+        database: Database | None = None,
+        namespace: str | None = None,
+        abstract: bool | None = None,
+        lockable: bool | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        if database is not None:
+            cls.database = database
+        if namespace is not None:
+            cls.namespace = namespace
+        if lockable is not None:
+            cls.lockable = lockable
+        cls._database_is_own = "database" in cls.__dict__
+        # abstract is never inherited: a subclass of an abstract base is concrete unless it says so.
+        cls.abstract = bool(abstract if abstract is not None else cls.__dict__.get("abstract", False))
+        if not isinstance(cls.namespace, str):
+            raise ImplementationError(f"{cls.__name__}.namespace must be a str, got {cls.namespace!r}")
+        cls._build_fields()
+        if not cls.abstract and "database" in dir(cls):
+            cls.database._register(cls)
+
+    @classmethod
+    def _build_fields(cls) -> None:
+        declared = _declared_fields(cls)
+        cls._keys = ModelKeys(cls.namespace, cls.__name__)
+        fields: dict[str, Field[Any, Any]] = {}
+        pks = [name for name, f in declared.items() if f.is_pk]
+        if len(pks) > 1:
+            raise ImplementationError(f"{cls.__name__} declares several primary keys: {', '.join(pks)}")
+        if not pks:
+            declared = {"pk": AutoPK(int, FieldOptions(init=False)), **declared}
+        for name, declared_field in declared.items():
+            if name in _RESERVED or name.startswith("_"):
+                raise ImplementationError(f"{cls.__name__}.{name}: this name is taken by the model API, rename the field")
+            if name == "pk" and not declared_field.is_pk:
+                raise ImplementationError(f"{cls.__name__}.pk is reserved for the primary key, rename the field")
+            bound = declared_field.bind(cls, name)
+            fields[name] = bound
+            setattr(cls, name, bound)
+        cls._fields = fields
+        pk_field = next(f for f in fields.values() if isinstance(f, PK))
+        # Stored in __dict__ directly under a name that is not a field: a descriptor class attribute
+        # would turn into an Attr when read from the class.
+        type.__setattr__(cls, "_pk_holder", (pk_field,))
+        if pk_field.name != "pk":
+            cls.pk = pk_field  # type: ignore[assignment]  # .pk reaches the pk whatever its name
+
+    # -- instances -----------------------------------------------------------------------------
+
+    def __init__(self, **values: object) -> None:
+        """Create and save a new instance with its fields, defaults and index entries: one round trip."""
+        cls = type(self)
+        cls._check_usable()
+        pk_field = cls._pk_field()
+        given_pk: bytes | None = None
+        stored: dict[Field[Any, Any], list[bytes]] = {}
+        for name, value in values.items():
+            f = cls._fields.get(name)
+            if f is None or not f.options.init or (f.is_pk and isinstance(f, AutoPK)):
+                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
+            if f is pk_field:
+                given_pk = f.encode(value)
+            else:
+                stored[f] = f.values_to_store(value)
+        for name, f in cls._fields.items():
+            if name in values or not f.options.init or isinstance(f, AutoPK):
+                continue
+            if f.options.default is not MISSING:
+                stored[f] = f.values_to_store(f.options.default)
+            else:
+                raise TypeError(f"{cls.__name__}() missing required keyword argument {name!r}")
+        to_write = {f: raw for f, raw in stored.items() if raw}
+        self._set_pk(writes.create_instance(cls, given_pk, to_write))
+
+    @classmethod
+    def _check_usable(cls) -> None:
+        if cls.abstract:
+            raise ImplementationError(f"{cls.__name__} is abstract: it has no instances")
+        if "database" not in dir(cls):
+            raise ImplementationError(f"{cls.__name__} has no database: set `database = Database(...)` or call use_database()")
+
+    @classmethod
+    def _pk_field(cls) -> PK[Any]:
+        return cls._pk_holder[0]
+
+    def _set_pk(self, raw: bytes) -> None:
+        self._pk_bytes = raw
+        self.pk_value = type(self)._pk_field().decode(raw)
+
+    @classmethod
+    def _decode_pk(cls, raw: bytes) -> object:
+        return cls._pk_field().decode(raw)
+
+    @classmethod
+    def _encode_pk(cls, pk: object) -> bytes:
+        if isinstance(pk, str) and cls._pk_field().codec.type_name == "int" and pk.isdigit():
+            pk = int(pk)  # "1" and 1 name the same AutoPK instance, as in limpyd
+        return cls._pk_field().encode(pk)
+
+    @classmethod
+    def lazy_connect(cls, pk: object) -> Self:
+        """The instance with this pk, without checking that it exists (writes will check)."""
+        cls._check_usable()
+        instance = cls.__new__(cls)
+        instance._set_pk(cls._encode_pk(pk))
+        return instance
+
+    @classmethod
+    def _from_stored_pk(cls, raw: bytes) -> Self:
+        instance = cls.__new__(cls)
+        instance._set_pk(raw)
+        return instance
+
+    @classmethod
+    def get(cls, pk: object = MISSING, /, **filters: object) -> Self:
+        """The instance with this pk, or the only one matching ``filters``; DoesNotExist otherwise."""
+        cls._check_usable()
+        if pk is not MISSING:
+            if filters:
+                raise TypeError(f"{cls.__name__}.get() takes a pk or filters, not both")
+            instance = cls.lazy_connect(pk)
+            if not cls.database.connection.sismember(cls._keys.pks, instance._pk_bytes):
+                raise DoesNotExist(f"{cls.__name__} pk={pk!r} does not exist")
+            return instance
+        found = cls.collection(**filters)[:2]
+        if not found:
+            raise DoesNotExist(f"no {cls.__name__} matches {filters!r}")
+        if len(found) > 1:
+            raise MultipleObjectsReturned(f"several {cls.__name__} match {filters!r}; use collection()")
+        return cls._from_stored_pk(cls._encode_pk(found[0]))
+
+    @classmethod
+    def get_or_connect(cls, **values: object) -> tuple[Self, bool]:
+        """The only instance matching ``values`` (False), or a new one created with them (True)."""
+        try:
+            return cls.get(**values), False
+        except DoesNotExist:
+            return cls(**values), True
+
+    @classmethod
+    def exists(cls, pk: object = MISSING, /, **filters: object) -> bool:
+        """Whether an instance has this pk, or matches ``filters``."""
+        try:
+            cls.get(pk, **filters)
+        except DoesNotExist:
+            return False
+        except MultipleObjectsReturned:
+            return True
+        return True
+
+    @classmethod
+    def collection(cls, *conditions: Condition[Self], manager: type[Collection[Any, Any]] | None = None,
+                   **filters: object) -> Collection[Self]:
+        """A lazy collection of the instances matching every condition and filter (ANDed)."""
+        from .query import Collection
+
+        cls._check_usable()
+        manager_class = manager or getattr(cls, "collection_manager", Collection)
+        return manager_class(cls, conditions, filters)
+
+    @classmethod
+    def use_database(cls, database: Database) -> None:
+        """Host this model, and its subclasses without a database of their own, on ``database``."""
+        for model in [cls, *_subclasses(cls)]:
+            if model is not cls and model._database_is_own:
+                continue
+            if not model.abstract and "database" in dir(model):
+                model.database._unregister(model)
+            if not model.abstract:
+                database._register(model)
+        cls.database = database
+        cls._database_is_own = True
+
+    def delete(self) -> None:
+        """Delete the instance: all its fields and index entries, atomically."""
+        writes.delete_instance(self)
+
+    # -- the instance hash, all InstanceHash fields at once ------------------------------------------
+
+    def _hash_field(self, name: str) -> Field[Any, Any]:
+        f = type(self)._fields.get(name)
+        if f is None or f.kind != "islot":
+            raise InvalidValue(f"{type(self).__name__}.{name} is not an InstanceHash field")
+        return f
+
+    @property
+    def _hash_key(self) -> str:
+        return type(self)._keys.instance_hash(self._pk_bytes)
+
+    def hmget(self, *names: str) -> list[object]:
+        """HMGET: the values of these InstanceHash fields, in order (None where unset)."""
+        fields = [self._hash_field(n) for n in names]
+        if not fields:
+            return []
+        raw = self.database.connection.hmget(self._hash_key, names)
+        return [f.decode_optional(v) for f, v in zip(fields, raw)]
+
+    def hmset(self, **values: object) -> bool:
+        """Set several InstanceHash fields in one atomic write (None deletes a field)."""
+        fields = [self._hash_field(n) for n in values]
+        if not fields:
+            return True
+        to_set: list[bytes | str] = []
+        to_delete: list[bytes | str] = []
+        for f, value in zip(fields, values.values()):
+            if value is None and f.codec.nullable:
+                to_delete.append(f.name)
+            else:
+                to_set += [f.name, f.encode(value)]
+        commands: list[writes.Command] = []
+        if to_set:
+            commands.append(("HSET", self._hash_key, *to_set))
+        if to_delete:
+            commands.append(("HDEL", self._hash_key, *to_delete))
+        writes.write_fields(self, fields, commands)
+        return True
+
+    def hgetall(self) -> dict[str, object]:
+        """HGETALL: the InstanceHash fields that have a value, decoded."""
+        raw = self.database.connection.hgetall(self._hash_key)
+        fields = type(self)._fields
+        return {name.decode(): fields[name.decode()].decode(v) for name, v in raw.items() if name.decode() in fields}
+
+    def hkeys(self) -> list[str]:
+        """HKEYS: names of the InstanceHash fields that have a value."""
+        return [k.decode() for k in self.database.connection.hkeys(self._hash_key)]
+
+    def hvals(self) -> list[object]:
+        """HVALS: values of the InstanceHash fields that have one (in HKEYS order)."""
+        return list(self.hgetall().values())
+
+    def hlen(self) -> int:
+        """HLEN: how many InstanceHash fields have a value."""
+        return int(self.database.connection.hlen(self._hash_key))
+
+    def hdel(self, *names: str) -> int:
+        """HDEL: remove these InstanceHash fields; returns how many had a value."""
+        fields = [self._hash_field(n) for n in names]
+        if not fields:
+            return 0
+        reply = writes.write_fields(self, fields, [("HDEL", self._hash_key, *names)])
+        return int(reply) if isinstance(reply, int) else 0
+
+    # -- identity ------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._pk_bytes == self._pk_bytes  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._pk_bytes))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} pk={self.pk_value!r}>"
+
+
+def _subclasses(cls: type[Model]) -> list[type[Model]]:
+    out: list[type[Model]] = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_subclasses(sub)]
+    return out
+

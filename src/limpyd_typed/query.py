@@ -1,0 +1,201 @@
+"""Collections: immutable, lazy queries over the indexes, run by one script.
+
+Building a collection checks every filter against the model (unknown field, field without index,
+value of the wrong type: an error at once, never a silent empty result). Running it is one
+round trip: the query script intersects the indexes, sorts and slices on the server.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, overload
+
+from typing_extensions import Self, TypeVar
+
+from . import indexes, scripts
+from .exceptions import QueryError
+from .expressions import Attr, Condition
+
+if TYPE_CHECKING:
+    from .fields.base import Field
+    from .model import Model
+
+M = TypeVar("M", bound="Model")
+R = TypeVar("R", default=object)
+N = TypeVar("N", bound="Model")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sort:
+    field: Field[Any, Any]
+    alpha: bool
+    desc: bool
+
+
+def _condition_from_keyword(model: type[Model], name: str, value: object) -> Condition[Any]:
+    """``name=value`` (seed style), ``name__eq=value``, or ``hashfield__subkey=value``."""
+    field_name, _, suffix = name.partition("__")
+    f = model._fields.get(field_name)
+    if f is None:
+        raise QueryError(f"{model.__name__} has no field {field_name!r} to filter on")
+    if f.kind == "hash":
+        if not suffix:
+            raise QueryError(f"{f.qualname} is a Hash: filter on one of its keys, e.g. {field_name}__<key>=value")
+        return Condition(f, value, sub_key=suffix)
+    if suffix not in ("", "eq"):
+        raise QueryError(f"{f.qualname}: unsupported filter suffix {suffix!r} (supported: __eq)")
+    return Condition(f, value)
+
+
+class Collection(Generic[M, R]):
+    """A lazy, immutable query on model ``M`` yielding ``R`` (pks, or instances after ``instances()``).
+
+    Every method returns a new collection; nothing reaches Redis until the collection is
+    iterated, indexed, sliced or measured.
+    """
+
+    def __init__(self, model: type[M], conditions: tuple[Condition[M], ...] = (),
+                 filters: dict[str, object] | None = None) -> None:
+        self.model = model
+        self._filters: tuple[tuple[Field[Any, Any], bytes], ...] = ()
+        self._sort: _Sort | None = None
+        self._instances = False
+        self._add(conditions, filters or {})
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _clone(self) -> Self:
+        return copy.copy(self)
+
+    def _add(self, conditions: tuple[Condition[Any], ...], filters: dict[str, object]) -> None:
+        every = list(conditions) + [_condition_from_keyword(self.model, k, v) for k, v in filters.items()]
+        added = []
+        for condition in every:
+            if not isinstance(condition, Condition):
+                raise QueryError(f"collection() takes conditions such as {self.model.__name__}.name == 'x', got {condition!r}")
+            added.append(self._plan(condition))
+        self._filters = self._filters + tuple(added)
+
+    def _plan(self, condition: Condition[Any]) -> tuple[Field[Any, Any], bytes]:
+        f = condition.field
+        if f.model is not self.model:
+            raise QueryError(f"condition on {f.qualname} cannot filter {self.model.__name__}")
+        if condition.value is None:
+            raise QueryError(f"{f.qualname} == None: None is never indexed; no query can answer it")
+        if f.is_pk:
+            return f, self.model._encode_pk(condition.value)
+        if not f.indexed:
+            raise QueryError(f"{f.qualname} is not indexed: declare it with field(indexable=True) to filter on it")
+        raw = f.encode(condition.value)
+        parts = [raw] if condition.sub_key is None else [condition.sub_key.encode(), raw]
+        return f, indexes.entry(parts)
+
+    def filter(self, *conditions: Condition[M], **filters: object) -> Self:
+        """A collection with these conditions added (all conditions are ANDed)."""
+        clone = self._clone()
+        clone._add(conditions, filters)
+        return clone
+
+    def sort(self, by: str | Attr[M, Any] | None = None, *, alpha: bool = False, desc: bool = False) -> Self:
+        """Sorted by a single-value field (``"-name"`` or ``desc=True`` for descending).
+
+        Numeric fields sort as numbers, others by bytes; ``alpha=True`` forces byte order. Missing
+        values come first (last when descending); ties are ordered by pk. Without ``by``: by pk.
+        """
+        clone = self._clone()
+        if by is None:
+            clone._sort = _Sort(self.model._pk_field(), alpha, desc)
+            return clone
+        if isinstance(by, Attr):
+            f = by.field
+            if f.model is not self.model:
+                raise QueryError(f"cannot sort {self.model.__name__} by {f.qualname}")
+        else:
+            name = by
+            if name.startswith("-"):
+                name, desc = name[1:], not desc
+            found = self.model._fields.get(name)
+            if found is None:
+                raise QueryError(f"{self.model.__name__} has no field {name!r} to sort by")
+            f = found
+        if f.multi:
+            raise QueryError(f"cannot sort by {f.qualname}: it holds several values")
+        clone._sort = _Sort(f, alpha, desc)
+        return clone
+
+    def instances(self, lazy: bool = False) -> Collection[M, M]:
+        """The same collection yielding model instances instead of pks.
+
+        Indexes are exact, so every pk a query returns exists: instances are built without a
+        round trip per pk, whatever ``lazy`` says (kept for limpyd compatibility).
+        """
+        clone: Collection[M, Any] = self._clone()
+        clone._instances = True
+        return clone
+
+    def primary_keys(self) -> Collection[M, object]:
+        """The same collection yielding pks again."""
+        clone: Collection[M, Any] = self._clone()
+        clone._instances = False
+        return clone
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None,
+             count: bool = False) -> list[bytes]:
+        keys = self.model._keys
+        script_keys = [keys.pks]
+        args: list[scripts.ScriptArg] = [len(self._filters)]
+        for f, value in self._filters:
+            if f.is_pk:
+                args += ["pk", 0, value]
+            else:
+                script_keys.append(keys.index(f.name))
+                args += ["eq", len(script_keys), value]
+        sort = self._sort or _Sort(self.model._pk_field(), False, False)
+        f = sort.field
+        mode = "pk" if f.is_pk else f.kind
+        prefix = keys.instance_prefix if f.kind == "islot" else "" if f.is_pk else f.key_prefix()
+        numeric = f.codec.numeric and not sort.alpha
+        args += [mode, prefix, f.name if f.kind == "islot" else "", int(numeric), int(sort.desc)]
+        args += ["" if v is None else v for v in (start, stop, step)]
+        args.append("count" if count else "")
+        reply = scripts.QUERY(self.model.database.connection, script_keys, args)
+        assert isinstance(reply, list)
+        return reply
+
+    def _result(self, raw: bytes) -> R:
+        if self._instances:
+            instance: R = self.model._from_stored_pk(raw)  # type: ignore[assignment]
+            return instance
+        pk: R = self.model._decode_pk(raw)  # type: ignore[assignment]
+        return pk
+
+    def __iter__(self) -> Iterator[R]:
+        return iter([self._result(raw) for raw in self._run()[1:]])
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return [self._result(raw) for raw in self._run(index.start, index.stop, index.step)[1:]]
+        if not isinstance(index, int):
+            raise TypeError(f"collection indices must be integers or slices, not {type(index).__name__}")
+        found = self._run(index, index + 1 if index != -1 else None)[1:]
+        if not found:
+            raise IndexError("collection index out of range")
+        return self._result(found[0])
+
+    def __len__(self) -> int:
+        return int(self._run(count=True)[0])
+
+    def count(self) -> int:
+        """How many instances match (exact, one round trip)."""
+        return len(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.model.__name__}: {list(self)!r}>"

@@ -1,0 +1,119 @@
+-- Shared by every script; mirrors keys.py (key parts) and indexes.py (index entries).
+
+-- Escape one part of an index entry: \0 -> \1\1, \1 -> \1\2 (order-preserving, NUL-free).
+local function esc_idx(s)
+  return (string.gsub(s, "[%z\1]", function(c)
+    if c == "\1" then return "\1\2" end
+    return "\1\1"
+  end))
+end
+
+local function unesc_idx(s)
+  return (string.gsub(s, "\1([\1\2])", function(c)
+    if c == "\1" then return "\0" end
+    return "\1"
+  end))
+end
+
+-- Escape one component of a key name, exactly like keys.escape_part.
+local function esc_key(s)
+  return (string.gsub(s, "[^A-Za-z0-9_%.%-]", function(c)
+    return string.format("%%%02X", string.byte(c))
+  end))
+end
+
+-- The pk at the end of an index member.
+local function member_pk(m)
+  return unesc_idx(string.match(m, "([^%z]*)$"))
+end
+
+-- Variadic commands in chunks: Lua's unpack has a small stack limit.
+local CHUNK = 500
+local function call_chunked(cmd, key, items)
+  for i = 1, #items, CHUNK do
+    redis.call(cmd, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
+  end
+end
+
+-- The index entries a field's current value contributes, as a set {entry = true}.
+local function entries_of(kind, key, slot)
+  local out = {}
+  if kind == "string" then
+    local v = redis.call("GET", key)
+    if v then out[esc_idx(v)] = true end
+  elseif kind == "islot" then
+    local v = redis.call("HGET", key, slot)
+    if v then out[esc_idx(v)] = true end
+  elseif kind == "hash" then
+    local kv = redis.call("HGETALL", key)
+    for i = 1, #kv, 2 do out[esc_idx(kv[i]) .. "\0" .. esc_idx(kv[i + 1])] = true end
+  else
+    local values
+    if kind == "set" then
+      values = redis.call("SMEMBERS", key)
+    elseif kind == "list" then
+      values = redis.call("LRANGE", key, 0, -1)
+    else
+      values = redis.call("ZRANGE", key, 0, -1)
+    end
+    for i = 1, #values do out[esc_idx(values[i])] = true end
+  end
+  return out
+end
+
+-- The pk of another instance holding entry e in unique index idx, or nil.
+local function unique_holder(idx, e, epk)
+  local found = redis.call("ZRANGEBYLEX", idx, "[" .. e .. "\0", "(" .. e .. "\1", "LIMIT", 0, 2)
+  for i = 1, #found do
+    local holder = string.match(found[i], "([^%z]*)$")
+    if holder ~= epk then return unesc_idx(holder) end
+  end
+  return nil
+end
+
+-- Move index idx from the entries in old to the entries in new for the instance epk.
+local function reindex(idx, old, new, epk)
+  local removed, added = {}, {}
+  for e in pairs(old) do
+    if not new[e] then removed[#removed + 1] = e .. "\0" .. epk end
+  end
+  for e in pairs(new) do
+    if not old[e] then
+      added[#added + 1] = 0
+      added[#added + 1] = e .. "\0" .. epk
+    end
+  end
+  if #removed > 0 then call_chunked("ZREM", idx, removed) end
+  if #added > 0 then call_chunked("ZADD", idx, added) end
+end
+
+-- The raw value of a field, enough to put it back exactly (used to undo a write that broke a
+-- unique constraint: scripts are atomic but do not roll back).
+local function raw_state(kind, key, slot)
+  if kind == "string" then return redis.call("GET", key) end
+  if kind == "islot" then return redis.call("HGET", key, slot) end
+  if kind == "hash" then return redis.call("HGETALL", key) end
+  if kind == "set" then return redis.call("SMEMBERS", key) end
+  if kind == "list" then return redis.call("LRANGE", key, 0, -1) end
+  local flat = redis.call("ZRANGE", key, 0, -1, "WITHSCORES")
+  local pairs_ = {}
+  for i = 1, #flat, 2 do
+    pairs_[#pairs_ + 1] = flat[i + 1]
+    pairs_[#pairs_ + 1] = flat[i]
+  end
+  return pairs_
+end
+
+local function restore(kind, key, slot, raw)
+  if kind == "islot" then
+    if raw then redis.call("HSET", key, slot, raw) else redis.call("HDEL", key, slot) end
+    return
+  end
+  redis.call("DEL", key)
+  if kind == "string" then
+    if raw then redis.call("SET", key, raw) end
+  elseif #raw > 0 then
+    local cmd = ({hash = "HSET", set = "SADD", list = "RPUSH", zset = "ZADD"})[kind]
+    call_chunked(cmd, key, raw)
+  end
+end

@@ -1,0 +1,118 @@
+"""Every write that can touch an index: building the script calls and reading their answers.
+
+Each function here is one script call, so one round trip, atomic on the server: a client that
+dies mid-write leaves either the whole write or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import scripts
+from .exceptions import DoesNotExist, UniquenessError
+
+if TYPE_CHECKING:
+    from .fields.base import Field
+    from .model import Model
+
+Command = tuple[str, str, *tuple[bytes | str | int | float, ...]]
+
+
+class _Keys:
+    """The KEYS of one script call, each key once, referenced by 1-based position."""
+
+    def __init__(self, *first: str) -> None:
+        self.names: list[str] = []
+        self._pos: dict[str, int] = {}
+        for name in first:
+            self.at(name)
+
+    def at(self, name: str) -> int:
+        pos = self._pos.get(name)
+        if pos is None:
+            self.names.append(name)
+            pos = self._pos[name] = len(self.names)
+        return pos
+
+
+def _slot(field: Field[Any, Any]) -> str:
+    return field.name if field.kind == "islot" else ""
+
+
+def _index_pos(keys: _Keys, field: Field[Any, Any]) -> int:
+    return keys.at(field.model._keys.index(field.name)) if field.indexed else 0
+
+
+def _uniqueness_error(field: Field[Any, Any], raw: bytes, holder: bytes) -> UniquenessError:
+    from . import indexes
+
+    shown: object = raw
+    if field.kind == "hash":
+        shown = indexes.unescape(raw)
+    else:
+        try:
+            shown = field.decode(raw)
+        except ValueError:
+            pass
+    return UniquenessError(
+        f"{field.qualname}: value {shown!r} is already held by {field.model.__name__} "
+        f"pk={field.model._decode_pk(holder)!r}; nothing was written"
+    )
+
+
+def write_fields(instance: Model, fields: Sequence[Field[Any, Any]], commands: Sequence[Command]) -> object:
+    """Run ``commands`` on fields of ``instance`` and move their index entries, in one script."""
+    model = type(instance)
+    pk = instance._pk_bytes
+    keys = _Keys(model._keys.pks)
+    args: list[scripts.ScriptArg] = [pk, len(fields)]
+    for field in fields:
+        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), field.index_mode, _index_pos(keys, field)]
+    args.append(len(commands))
+    for name, key, *rest in commands:
+        args += [len(rest) + 2, name, keys.at(key), *rest]
+    reply = scripts.WRITE(instance.database.connection, keys.names, args)
+    assert isinstance(reply, list)
+    if reply[0] == 1:
+        return reply[1] if len(reply) > 1 else None
+    if reply[1] == b"missing":
+        raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted?)")
+    raise _uniqueness_error(fields[int(reply[2]) - 1], reply[3], reply[4])
+
+
+def create_instance(model: type[Model], pk: bytes | None, values: Mapping[Field[Any, Any], list[bytes]]) -> bytes:
+    """Create an instance with its field values and index entries; returns its pk."""
+    keys = _Keys(model._keys.pks, model._keys.next_pk)
+    args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", model._keys.instance_prefix, len(values)]
+    for field, stored in values.items():
+        prefix = "" if field.kind == "islot" else field.key_prefix()
+        args += [field.kind, prefix, _slot(field), field.index_mode, _index_pos(keys, field), len(stored), *stored]
+    reply = scripts.CREATE(model.database.connection, keys.names, args)
+    assert isinstance(reply, list)
+    if reply[0] == 1:
+        created: bytes = reply[1]
+        return created
+    if reply[1] == b"exists":
+        raise UniquenessError(
+            f"{model.__name__}: an instance with pk={model._decode_pk(reply[2])!r} already exists; nothing was written"
+        )
+    field = list(values)[int(reply[2]) - 1]
+    raise _uniqueness_error(field, reply[3], reply[4])
+
+
+def delete_instance(instance: Model) -> None:
+    """Delete every key of an instance and every index entry it holds."""
+    model = type(instance)
+    pk = instance._pk_bytes
+    data_keys = [model._keys.instance_hash(pk)]
+    data_keys += [f.data_key(pk) for f in model._fields.values() if f.kind != "islot" and not f.is_pk]
+    keys = _Keys(model._keys.pks, *data_keys)
+    indexed = [f for f in model._fields.values() if f.indexed and not f.is_pk]
+    args: list[scripts.ScriptArg] = [pk, len(data_keys), len(indexed)]
+    for field in indexed:
+        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), _index_pos(keys, field)]
+    reply = scripts.DELETE(instance.database.connection, keys.names, args)
+    assert isinstance(reply, list)
+    if reply[0] != 1:
+        raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")
