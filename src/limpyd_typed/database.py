@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import redis
@@ -57,6 +58,12 @@ class Database:
     def connection(self) -> redis.Redis:
         """The redis-py client (bytes in, bytes out)."""
         return self._connection
+
+    def execute(self, *args: bytes | str | int | float) -> object:
+        """Send one command and return its raw reply (the single funnel of reads)."""
+        # redis-py leaves execute_command untyped; the reply is raw and read through replies.py.
+        execute: Callable[..., object] = self._connection.execute_command
+        return execute(*args)
 
     def connect(self, url: str | None = None, **redis_kwargs: object) -> None:
         """Switch every model of this database to a new connection (same arguments as the constructor)."""

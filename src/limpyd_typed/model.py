@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import Self, dataclass_transform
 
-from . import writes
+from . import replies, writes
 from .database import Database
 from .exceptions import DoesNotExist, ImplementationError, InvalidValue, LimpydError
 from .fields.base import MISSING, Field, FieldOptions, field
@@ -105,7 +105,7 @@ class Model:
         lockable: bool | None = None,
         **kwargs: object,
     ) -> None:
-        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        super().__init_subclass__(**kwargs)
         if database is not None:
             cls.database = database
         if namespace is not None:
@@ -221,10 +221,10 @@ class Model:
             if filters:
                 raise TypeError(f"{cls.__name__}.get() takes a pk or filters, not both")
             instance = cls.lazy_connect(pk)
-            if not cls.database.connection.sismember(cls._keys.pks, instance._pk_bytes):
+            if not replies.integer(cls.database.execute("SISMEMBER", cls._keys.pks, instance._pk_bytes)):
                 raise DoesNotExist(f"{cls.__name__} pk={pk!r} does not exist")
             return instance
-        found = cls.collection(**filters)[:2]
+        found = cls.collection(**filters)[:2]  # type: ignore[arg-type]  # every filter is a keyword
         if not found:
             raise DoesNotExist(f"no {cls.__name__} matches {filters!r}")
         if len(found) > 1:
@@ -257,7 +257,7 @@ class Model:
         from .query import Collection
 
         cls._check_usable()
-        manager_class = manager or getattr(cls, "collection_manager", Collection)
+        manager_class: type[Collection[Any, Any]] = manager or getattr(cls, "collection_manager", None) or Collection
         return manager_class(cls, conditions, filters)
 
     @classmethod
@@ -289,12 +289,16 @@ class Model:
     def _hash_key(self) -> str:
         return type(self)._keys.instance_hash(self._pk_bytes)
 
+    def _redis(self, command: str, *args: str) -> object:
+        """Run one read command on the instance hash."""
+        return self.database.execute(command, self._hash_key, *args)
+
     def hmget(self, *names: str) -> list[object]:
         """HMGET: the values of these InstanceHash fields, in order (None where unset)."""
         fields = [self._hash_field(n) for n in names]
         if not fields:
             return []
-        raw = self.database.connection.hmget(self._hash_key, names)
+        raw = replies.optional_bytes_list(self._redis("HMGET", *names))
         return [f.decode_optional(v) for f, v in zip(fields, raw)]
 
     def hmset(self, **values: object) -> bool:
@@ -319,13 +323,13 @@ class Model:
 
     def hgetall(self) -> dict[str, object]:
         """HGETALL: the InstanceHash fields that have a value, decoded."""
-        raw = self.database.connection.hgetall(self._hash_key)
         fields = type(self)._fields
-        return {name.decode(): fields[name.decode()].decode(v) for name, v in raw.items() if name.decode() in fields}
+        found = {name.decode(): v for name, v in replies.mapping(self._redis("HGETALL")).items()}
+        return {name: fields[name].decode(v) for name, v in found.items() if name in fields}
 
     def hkeys(self) -> list[str]:
         """HKEYS: names of the InstanceHash fields that have a value."""
-        return [k.decode() for k in self.database.connection.hkeys(self._hash_key)]
+        return [k.decode() for k in replies.bytes_list(self._redis("HKEYS"))]
 
     def hvals(self) -> list[object]:
         """HVALS: values of the InstanceHash fields that have one (in HKEYS order)."""
@@ -333,7 +337,7 @@ class Model:
 
     def hlen(self) -> int:
         """HLEN: how many InstanceHash fields have a value."""
-        return int(self.database.connection.hlen(self._hash_key))
+        return replies.integer(self._redis("HLEN"))
 
     def hdel(self, *names: str) -> int:
         """HDEL: remove these InstanceHash fields; returns how many had a value."""
@@ -346,7 +350,7 @@ class Model:
     # -- identity ------------------------------------------------------------------------------
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._pk_bytes == self._pk_bytes  # type: ignore[attr-defined]
+        return isinstance(other, Model) and type(other) is type(self) and other._pk_bytes == self._pk_bytes
 
     def __hash__(self) -> int:
         return hash((type(self), self._pk_bytes))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, overload
+from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar
 
@@ -131,13 +131,13 @@ class Collection(Generic[M, R]):
         Indexes are exact, so every pk a query returns exists: instances are built without a
         round trip per pk, whatever ``lazy`` says (kept for limpyd compatibility).
         """
-        clone: Collection[M, Any] = self._clone()
+        clone = cast("Collection[M, M]", self._clone())
         clone._instances = True
         return clone
 
     def primary_keys(self) -> Collection[M, object]:
         """The same collection yielding pks again."""
-        clone: Collection[M, Any] = self._clone()
+        clone = cast("Collection[M, object]", self._clone())
         clone._instances = False
         return clone
 
@@ -162,16 +162,14 @@ class Collection(Generic[M, R]):
         args += [mode, prefix, f.name if f.kind == "islot" else "", int(numeric), int(sort.desc)]
         args += ["" if v is None else v for v in (start, stop, step)]
         args.append("count" if count else "")
-        reply = scripts.QUERY(self.model.database.connection, script_keys, args)
+        reply = scripts.QUERY(self.model.database, script_keys, args)
         assert isinstance(reply, list)
         return reply
 
     def _result(self, raw: bytes) -> R:
         if self._instances:
-            instance: R = self.model._from_stored_pk(raw)  # type: ignore[assignment]
-            return instance
-        pk: R = self.model._decode_pk(raw)  # type: ignore[assignment]
-        return pk
+            return cast(R, self.model._from_stored_pk(raw))
+        return cast(R, self.model._decode_pk(raw))
 
     def __iter__(self) -> Iterator[R]:
         return iter([self._result(raw) for raw in self._run()[1:]])

@@ -72,7 +72,7 @@ def write_fields(instance: Model, fields: Sequence[Field[Any, Any]], commands: S
     args.append(len(commands))
     for name, key, *rest in commands:
         args += [len(rest) + 2, name, keys.at(key), *rest]
-    reply = scripts.WRITE(instance.database.connection, keys.names, args)
+    reply = scripts.WRITE(instance.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] == 1:
         return reply[1] if len(reply) > 1 else None
@@ -88,7 +88,7 @@ def create_instance(model: type[Model], pk: bytes | None, values: Mapping[Field[
     for field, stored in values.items():
         prefix = "" if field.kind == "islot" else field.key_prefix()
         args += [field.kind, prefix, _slot(field), field.index_mode, _index_pos(keys, field), len(stored), *stored]
-    reply = scripts.CREATE(model.database.connection, keys.names, args)
+    reply = scripts.CREATE(model.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] == 1:
         created: bytes = reply[1]
@@ -112,7 +112,7 @@ def delete_instance(instance: Model) -> None:
     args: list[scripts.ScriptArg] = [pk, len(data_keys), len(indexed)]
     for field in indexed:
         args += [field.kind, keys.at(field.data_key(pk)), _slot(field), _index_pos(keys, field)]
-    reply = scripts.DELETE(instance.database.connection, keys.names, args)
+    reply = scripts.DELETE(instance.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] != 1:
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")

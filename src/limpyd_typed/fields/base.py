@@ -5,20 +5,18 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, overload
 
 from ..codecs import Codec, CodecError, codec_for
 from ..exceptions import ImplementationError, InvalidValue
 
 if TYPE_CHECKING:
-    import redis
-
     from ..expressions import Attr
     from ..model import Model
 
 T = TypeVar("T")
 M = TypeVar("M")
-B = TypeVar("B", bound="BoundField[Any]")
+B = TypeVar("B")
 
 
 class _Missing:
@@ -67,7 +65,7 @@ class Field(Generic[T, B]):
 
     # "string" | "islot" | "hash" | "set" | "list" | "zset": what the scripts read and write.
     kind: ClassVar[str]
-    bound_class: ClassVar[type[BoundField[Any]]]
+    bound_class: ClassVar[type[Any]]
     # Several values per instance (Set, List, SortedSet, Hash): not a constructor scalar.
     multi: ClassVar[bool] = False
     can_be_unique: ClassVar[bool] = True
@@ -133,8 +131,7 @@ class Field(Generic[T, B]):
             from ..expressions import Attr
 
             return Attr(self)
-        bound: B = self.bound_class(self, instance)  # type: ignore[assignment]
-        return bound
+        return cast(B, self.bound_class(self, cast("Model", instance)))
 
     # -- values --------------------------------------------------------------------------------
 
@@ -190,9 +187,9 @@ class BoundField(Generic[T]):
         """The Redis key holding this field for this instance."""
         return self._field.data_key(self._instance._pk_bytes)
 
-    @property
-    def _redis(self) -> redis.Redis:
-        return self._instance.database.connection
+    def _read(self, command: str, *args: bytes | str | int | float) -> object:
+        """Run one read command on this field's key (the single funnel of field reads)."""
+        return self._instance.database.execute(command, self.key, *args)
 
     def _write(self, command: str, *args: bytes | str | int | float) -> object:
         """Run one write command on this field through the write script (index kept exact)."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from ..exceptions import InvalidValue
+from .. import replies
 from .base import BoundField, Field
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 T = TypeVar("T")
 
@@ -23,35 +27,35 @@ class BoundHash(BoundField[T]):
 
     def hget(self, key: str) -> T | None:
         """HGET: the value at ``key``, or None."""
-        return self._field.decode_optional(self._redis.hget(self.key, self._sub_key(key)))
+        return self._field.decode_optional(replies.optional_bytes(self._read("HGET", self._sub_key(key))))
 
     def hgetall(self) -> dict[str, T]:
         """HGETALL: the whole dict."""
-        raw = self._redis.hgetall(self.key)
+        raw = replies.mapping(self._read("HGETALL"))
         return {k.decode(): self._field.decode(v) for k, v in raw.items()}
 
     def hmget(self, *keys: str) -> list[T | None]:
         """HMGET: the values at ``keys``, None where missing."""
         if not keys:
             return []
-        raw = self._redis.hmget(self.key, [self._sub_key(k) for k in keys])
+        raw = replies.optional_bytes_list(self._read("HMGET", *[self._sub_key(k) for k in keys]))
         return [self._field.decode_optional(v) for v in raw]
 
     def hkeys(self) -> list[str]:
         """HKEYS: the sub-keys."""
-        return [k.decode() for k in self._redis.hkeys(self.key)]
+        return [k.decode() for k in replies.bytes_list(self._read("HKEYS"))]
 
     def hvals(self) -> list[T]:
         """HVALS: the values."""
-        return [self._field.decode(v) for v in self._redis.hvals(self.key)]
+        return [self._field.decode(v) for v in replies.bytes_list(self._read("HVALS"))]
 
     def hexists(self, key: str) -> bool:
         """HEXISTS: whether ``key`` has a value."""
-        return bool(self._redis.hexists(self.key, self._sub_key(key)))
+        return bool(replies.integer(self._read("HEXISTS", self._sub_key(key))))
 
     def hlen(self) -> int:
         """HLEN: number of sub-keys."""
-        return int(self._redis.hlen(self.key))
+        return replies.integer(self._read("HLEN"))
 
     def hset(self, key: str, value: T) -> int:
         """HSET one sub-key; 1 if it was created."""
@@ -107,6 +111,6 @@ class Hash(Field[T, BoundHash[T]], Generic[T]):
 
 
     def __set__(self, instance: object, value: Mapping[str, T]) -> None:
-        bound = BoundHash(self, instance)  # type: ignore[arg-type]
+        bound = BoundHash(self, cast("Model", instance))
         stored = self.values_to_store(value)
         bound._write_replace("HSET", stored)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
+from .. import replies
 from .base import BoundField, Field
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 T = TypeVar("T")
 
@@ -16,7 +20,7 @@ class BoundInstanceHash(BoundField[T]):
 
     def hget(self) -> T | None:
         """HGET: the value, or None when unset."""
-        return self._field.decode_optional(self._redis.hget(self.key, self._field.name))
+        return self._field.decode_optional(replies.optional_bytes(self._read("HGET", self._field.name)))
 
     def get(self) -> T | None:
         """The value (HGET), or None when unset; same as ``hget``."""
@@ -66,4 +70,4 @@ class InstanceHash(Field[T, BoundInstanceHash[T]], Generic[T]):
         return self.model._keys.instance_hash(pk)
 
     def __set__(self, instance: object, value: T) -> None:
-        BoundInstanceHash(self, instance).hset(value)  # type: ignore[arg-type]
+        BoundInstanceHash(self, cast("Model", instance)).hset(value)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
+from .. import replies
 from .base import BoundField, Field
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 T = TypeVar("T")
 
@@ -20,15 +24,15 @@ class BoundList(BoundField[T]):
 
     def lrange(self, start: int = 0, end: int = -1) -> list[T]:
         """LRANGE: the values between two positions (inclusive; -1 is the last)."""
-        return [self._field.decode(v) for v in self._redis.lrange(self.key, start, end)]
+        return [self._field.decode(v) for v in replies.bytes_list(self._read("LRANGE", start, end))]
 
     def lindex(self, index: int) -> T | None:
         """LINDEX: the value at ``index``, or None."""
-        return self._field.decode_optional(self._redis.lindex(self.key, index))
+        return self._field.decode_optional(replies.optional_bytes(self._read("LINDEX", index)))
 
     def llen(self) -> int:
         """LLEN: number of values."""
-        return int(self._redis.llen(self.key))
+        return replies.integer(self._read("LLEN"))
 
     def lpush(self, *values: T) -> int:
         """LPUSH: prepend values; returns the new length."""
@@ -72,7 +76,7 @@ class BoundList(BoundField[T]):
         if count is None:
             return self._field.decode_optional(self._write_raw(command))
         reply = self._write(command, count)
-        return [self._field.decode(v) for v in reply] if isinstance(reply, list) else []
+        return [self._field.decode(v) for v in replies.bytes_list(reply)]
 
     def lrem(self, count: int, value: T) -> int:
         """LREM: remove ``count`` copies of ``value`` (0: all, negative: from the end)."""
@@ -100,4 +104,4 @@ class List(Field[T, BoundList[T]], Generic[T]):
         return self.encode_many(value)
 
     def __set__(self, instance: object, value: Iterable[T]) -> None:
-        BoundList(self, instance)._write_replace("RPUSH", self.values_to_store(value))
+        BoundList(self, cast("Model", instance))._write_replace("RPUSH", self.values_to_store(value))

@@ -35,7 +35,7 @@ class PK(Field[T, BoundPK[T]], Generic[T]):
     """A primary key given at creation: ``name: PK[str]``. Reachable as ``.pk`` whatever its name."""
 
     kind = "pk"
-    bound_class = BoundPK  # type: ignore[assignment]
+    bound_class = BoundPK
     is_pk = True
     auto = False
 

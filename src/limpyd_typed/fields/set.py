@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, TypeVar, cast, overload
 
+from .. import replies
 from .base import BoundField, Field
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 T = TypeVar("T")
 
@@ -17,15 +21,15 @@ class BoundSet(BoundField[T]):
 
     def smembers(self) -> set[T]:
         """SMEMBERS: every value."""
-        return {self._field.decode(v) for v in self._redis.smembers(self.key)}
+        return {self._field.decode(v) for v in replies.bytes_list(self._read("SMEMBERS"))}
 
     def scard(self) -> int:
         """SCARD: number of values."""
-        return int(self._redis.scard(self.key))
+        return replies.integer(self._read("SCARD"))
 
     def sismember(self, value: T) -> bool:
         """SISMEMBER: whether ``value`` is in the set."""
-        return bool(self._redis.sismember(self.key, self._field.encode(value)))
+        return bool(replies.integer(self._read("SISMEMBER", self._field.encode(value))))
 
     @overload
     def srandmember(self) -> T | None: ...
@@ -34,8 +38,8 @@ class BoundSet(BoundField[T]):
     def srandmember(self, count: int | None = None) -> T | None | list[T]:
         """SRANDMEMBER: one random value (None if empty), or ``count`` of them."""
         if count is None:
-            return self._field.decode_optional(self._redis.srandmember(self.key))
-        return [self._field.decode(v) for v in self._redis.srandmember(self.key, count)]
+            return self._field.decode_optional(replies.optional_bytes(self._read("SRANDMEMBER")))
+        return [self._field.decode(v) for v in replies.bytes_list(self._read("SRANDMEMBER", count))]
 
     def sadd(self, *values: T) -> int:
         """SADD: add values; returns how many were new."""
@@ -58,7 +62,7 @@ class BoundSet(BoundField[T]):
         if count is None:
             return self._field.decode_optional(self._write_raw("SPOP"))
         reply = self._write("SPOP", count)
-        return [self._field.decode(v) for v in reply] if isinstance(reply, list) else []
+        return [self._field.decode(v) for v in replies.bytes_list(reply)]
 
 
 class Set(Field[T, BoundSet[T]], Generic[T]):
@@ -69,7 +73,7 @@ class Set(Field[T, BoundSet[T]], Generic[T]):
     multi = True
 
     def values_to_store(self, value: object) -> list[bytes]:
-        return sorted(set(self.encode_many(value)))  # type: ignore[arg-type]
+        return sorted(set(self.encode_many(value)))
 
     def __set__(self, instance: object, value: Iterable[T]) -> None:
-        BoundSet(self, instance)._write_replace("SADD", self.values_to_store(value))
+        BoundSet(self, cast("Model", instance))._write_replace("SADD", self.values_to_store(value))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
 from ..exceptions import InvalidValue
+from .. import replies
 from .base import BoundField, Field
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 T = TypeVar("T")
 Score = float | str  # a number, or a Redis bound such as "-inf", "(1.5"
@@ -17,34 +21,38 @@ class BoundSortedSet(BoundField[T]):
 
     __slots__ = ()
 
-    def _decode_all(self, raw: list[bytes]) -> list[T]:
-        return [self._field.decode(v) for v in raw]
+    def _decode_all(self, reply: object) -> list[T]:
+        return [self._field.decode(v) for v in replies.bytes_list(reply)]
 
-    def _decode_scored(self, raw: list[tuple[bytes, float]]) -> list[tuple[T, float]]:
-        return [(self._field.decode(v), float(s)) for v, s in raw]
+    def _decode_scored(self, reply: object) -> list[tuple[T, float]]:
+        return [(self._field.decode(v), s) for v, s in replies.scored(reply)]
+
+    def _range_args(self, start: int | None, num: int | None) -> list[str | int]:
+        if start is None and num is None:
+            return []
+        if start is None or num is None:
+            raise ValueError(f"{self._field.qualname}: give both start and num, or neither")
+        return ["LIMIT", start, num]
 
     def zcard(self) -> int:
         """ZCARD: number of values."""
-        return int(self._redis.zcard(self.key))
+        return replies.integer(self._read("ZCARD"))
 
     def zcount(self, min: Score, max: Score) -> int:
         """ZCOUNT: number of values with a score between ``min`` and ``max``."""
-        return int(self._redis.zcount(self.key, min, max))
+        return replies.integer(self._read("ZCOUNT", min, max))
 
     def zscore(self, value: T) -> float | None:
         """ZSCORE: the score of ``value``, or None."""
-        score = self._redis.zscore(self.key, self._field.encode(value))
-        return None if score is None else float(score)
+        return replies.optional_number(self._read("ZSCORE", self._field.encode(value)))
 
     def zrank(self, value: T) -> int | None:
         """ZRANK: position of ``value`` by ascending score, or None."""
-        rank = self._redis.zrank(self.key, self._field.encode(value))
-        return None if rank is None else int(rank)
+        return replies.optional_integer(self._read("ZRANK", self._field.encode(value)))
 
     def zrevrank(self, value: T) -> int | None:
         """ZREVRANK: position of ``value`` by descending score, or None."""
-        rank = self._redis.zrevrank(self.key, self._field.encode(value))
-        return None if rank is None else int(rank)
+        return replies.optional_integer(self._read("ZREVRANK", self._field.encode(value)))
 
     @overload
     def zrange(self, start: int = 0, end: int = -1, *, withscores: Literal[False] = False) -> list[T]: ...
@@ -53,8 +61,8 @@ class BoundSortedSet(BoundField[T]):
     def zrange(self, start: int = 0, end: int = -1, *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZRANGE: values between two ranks by ascending score."""
         if withscores:
-            return self._decode_scored(self._redis.zrange(self.key, start, end, withscores=True))
-        return self._decode_all(self._redis.zrange(self.key, start, end))
+            return self._decode_scored(self._read("ZRANGE", start, end, "WITHSCORES"))
+        return self._decode_all(self._read("ZRANGE", start, end))
 
     @overload
     def zrevrange(self, start: int = 0, end: int = -1, *, withscores: Literal[False] = False) -> list[T]: ...
@@ -63,8 +71,8 @@ class BoundSortedSet(BoundField[T]):
     def zrevrange(self, start: int = 0, end: int = -1, *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZREVRANGE: values between two ranks by descending score."""
         if withscores:
-            return self._decode_scored(self._redis.zrevrange(self.key, start, end, withscores=True))
-        return self._decode_all(self._redis.zrevrange(self.key, start, end))
+            return self._decode_scored(self._read("ZREVRANGE", start, end, "WITHSCORES"))
+        return self._decode_all(self._read("ZREVRANGE", start, end))
 
     @overload
     def zrangebyscore(self, min: Score, max: Score, start: int | None = None, num: int | None = None,
@@ -76,8 +84,8 @@ class BoundSortedSet(BoundField[T]):
                       *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZRANGEBYSCORE: values with a score between ``min`` and ``max``, optionally paged."""
         if withscores:
-            return self._decode_scored(self._redis.zrangebyscore(self.key, min, max, start, num, withscores=True))
-        return self._decode_all(self._redis.zrangebyscore(self.key, min, max, start, num))
+            return self._decode_scored(self._read("ZRANGEBYSCORE", min, max, "WITHSCORES", *self._range_args(start, num)))
+        return self._decode_all(self._read("ZRANGEBYSCORE", min, max, *self._range_args(start, num)))
 
     @overload
     def zrevrangebyscore(self, max: Score, min: Score, start: int | None = None, num: int | None = None,
@@ -89,12 +97,16 @@ class BoundSortedSet(BoundField[T]):
                          *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZREVRANGEBYSCORE: values with a score between ``max`` and ``min``, by descending score."""
         if withscores:
-            return self._decode_scored(self._redis.zrevrangebyscore(self.key, max, min, start, num, withscores=True))
-        return self._decode_all(self._redis.zrevrangebyscore(self.key, max, min, start, num))
+            return self._decode_scored(self._read("ZREVRANGEBYSCORE", max, min, "WITHSCORES", *self._range_args(start, num)))
+        return self._decode_all(self._read("ZREVRANGEBYSCORE", max, min, *self._range_args(start, num)))
 
     def zadd(self, scores: Mapping[T, float] | None = None, /, **str_scores: float) -> int:
         """ZADD values with their scores: ``zadd({v: 1.5})``, or ``zadd(foo=2.5)`` on a str field."""
-        args = self._field.values_to_store({**(scores or {}), **str_scores})  # type: ignore[attr-defined]
+        merged: dict[object, float] = {}
+        merged.update(str_scores)
+        for value, score in (scores or {}).items():
+            merged[value] = score
+        args = self._field.values_to_store(merged)
         return self._write_int("ZADD", *args) if args else 0
 
     def zincrby(self, value: T, amount: float = 1.0) -> float:
@@ -134,4 +146,4 @@ class SortedSet(Field[T, BoundSortedSet[T]], Generic[T]):
 
 
     def __set__(self, instance: object, value: Mapping[T, float]) -> None:
-        BoundSortedSet(self, instance)._write_replace("ZADD", self.values_to_store(value))  # type: ignore[arg-type]
+        BoundSortedSet(self, cast("Model", instance))._write_replace("ZADD", self.values_to_store(value))

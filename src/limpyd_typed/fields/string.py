@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
+from .. import replies
 from .base import BoundField, Field
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 T = TypeVar("T")
 
@@ -16,7 +20,7 @@ class BoundString(BoundField[T]):
 
     def get(self) -> T | None:
         """GET: the value, or None when unset."""
-        return self._field.decode_optional(self._redis.get(self.key))
+        return self._field.decode_optional(replies.optional_bytes(self._read("GET")))
 
     def set(self, value: T) -> bool:
         """SET the value (None deletes it)."""
@@ -36,12 +40,12 @@ class BoundString(BoundField[T]):
 
     def strlen(self) -> int:
         """STRLEN: length of the stored bytes."""
-        return int(self._redis.strlen(self.key))
+        return replies.integer(self._read("STRLEN"))
 
     def getrange(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
                  start: int, end: int) -> bytes:
         """GETRANGE: the stored bytes between two offsets (inclusive)."""
-        return bytes(self._redis.getrange(self.key, start, end))
+        return replies.optional_bytes(self._read("GETRANGE", start, end)) or b""
 
     def append(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
                value: str | bytes) -> int:
@@ -71,7 +75,7 @@ class BoundString(BoundField[T]):
 
     def getbit(self, offset: int) -> int:
         """GETBIT: the bit at ``offset`` of the stored bytes."""
-        return int(self._redis.getbit(self.key, offset))
+        return replies.integer(self._read("GETBIT", offset))
 
     def setbit(self: BoundString[bytes] | BoundString[bytes | None], offset: int, value: int) -> int:
         """SETBIT on the stored bytes; returns the previous bit."""
@@ -79,7 +83,9 @@ class BoundString(BoundField[T]):
 
     def bitcount(self, start: int | None = None, end: int | None = None) -> int:
         """BITCOUNT: number of set bits, optionally between two byte offsets."""
-        return int(self._redis.bitcount(self.key, start, end))
+        if start is None or end is None:
+            return replies.integer(self._read("BITCOUNT"))
+        return replies.integer(self._read("BITCOUNT", start, end))
 
 
 class String(Field[T, BoundString[T]], Generic[T]):
@@ -89,4 +95,4 @@ class String(Field[T, BoundString[T]], Generic[T]):
     bound_class = BoundString
 
     def __set__(self, instance: object, value: T) -> None:
-        BoundString(self, instance).set(value)  # type: ignore[arg-type]
+        BoundString(self, cast("Model", instance)).set(value)

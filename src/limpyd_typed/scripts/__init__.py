@@ -10,8 +10,12 @@ import hashlib
 from importlib import resources
 from typing import Final
 
-import redis
+from typing import TYPE_CHECKING
+
 from redis.exceptions import NoScriptError
+
+if TYPE_CHECKING:
+    from ..database import Database
 
 ScriptArg = str | bytes | int | float
 
@@ -22,17 +26,17 @@ class Script:
     __slots__ = ("name", "source", "sha")
 
     def __init__(self, name: str) -> None:
-        folder = resources.files(__package__)
+        folder = resources.files(__name__)
         prelude = (folder / "prelude.lua").read_text()
         self.name = name
         self.source = prelude + "\n" + (folder / f"{name}.lua").read_text()
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
-    def __call__(self, connection: redis.Redis, keys: list[str], args: list[ScriptArg]) -> object:
+    def __call__(self, connection: Database, keys: list[str], args: list[ScriptArg]) -> object:
         try:
-            return connection.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return connection.execute("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            return connection.execute_command("EVAL", self.source, len(keys), *keys, *args)
+            return connection.execute("EVAL", self.source, len(keys), *keys, *args)
 
 
 CREATE: Final = Script("create")

@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: one real server per session, an emptied database per test.
+
+The server is started by the tests themselves (an embedded valkey/redis binary, see
+limpyd_typed.server); set LIMPYD_TEST_REDIS_URL to run against another server instead. It is
+flushed before every test, so never point it at data you care about.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import redis.backoff
+import redis.retry
+from redis.connection import UnixDomainSocketConnection
+
+from limpyd_typed import Database
+from limpyd_typed.server import EmbeddedServer
+
+
+class RoundTrips:
+    """Counts the request/response exchanges of a database's connections (a pipeline is one)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> RoundTrips:
+        self.count = 0
+        _COUNTERS.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _COUNTERS.remove(self)
+
+
+_COUNTERS: list[RoundTrips] = []
+
+
+class CountingConnection(UnixDomainSocketConnection):
+    """A real unix-socket connection that counts what it sends; each send is one round trip."""
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        for counter in _COUNTERS:
+            counter.count += 1
+        super().send_packed_command(command, check_health)
+
+
+def no_retry() -> redis.retry.Retry:
+    # redis-py 8 retries a failed connection 10 times with backoff: errors would surface late.
+    return redis.retry.Retry(redis.backoff.NoBackoff(), 0)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    url = os.environ.get("LIMPYD_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    with EmbeddedServer() as server:
+        yield server.url
+
+
+@pytest.fixture
+def db(server_url: str) -> Iterator[Database]:
+    """A fresh Database on the test server, emptied before the test."""
+    database = Database(server_url, retry=no_retry())
+    if server_url.startswith("unix://"):
+        database.connection.connection_pool.connection_class = CountingConnection
+    database.connection.flushdb()
+    yield database
+    database.connection.close()
+
+
+@pytest.fixture
+def round_trips() -> RoundTrips:
+    """``with round_trips as rt: ...; assert rt.count == 1`` (script loading is done beforehand)."""
+    return RoundTrips()
