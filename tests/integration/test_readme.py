@@ -1,0 +1,24 @@
+"""The README's code is the code that runs: its quick start is examples/quickstart.py, executed here."""
+
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def test_readme_quick_start_is_the_quickstart_example() -> None:
+    assert (ROOT / "examples" / "quickstart.py").read_text() in _python_blocks()
+
+
+def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
+    assert "Bike.name: value 'tricycle' is already held by Bike pk=1; nothing was written" in capsys.readouterr().out
