@@ -38,7 +38,7 @@ class Database:
 
     def __init__(self, url: str | None = None, **redis_kwargs: object) -> None:
         self._connection = _client(url, redis_kwargs)
-        self._models: dict[tuple[str, str], type[Model]] = {}
+        self._models: dict[tuple[str, str], type[Model[Any]]] = {}
         self.server: EmbeddedServer | None = None
 
     @classmethod
@@ -77,7 +77,7 @@ class Database:
         if self.server is not None:
             self.server.stop()
 
-    def _register(self, model: type[Model]) -> None:
+    def _register(self, model: type[Model[Any]]) -> None:
         key = (model.namespace, model.__name__)
         existing = self._models.get(key)
         if existing is not None and existing is not model:
@@ -88,7 +88,7 @@ class Database:
             )
         self._models[key] = model
 
-    def _unregister(self, model: type[Model]) -> None:
+    def _unregister(self, model: type[Model[Any]]) -> None:
         if self._models.get((model.namespace, model.__name__)) is model:
             del self._models[(model.namespace, model.__name__)]
 

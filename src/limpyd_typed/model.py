@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 import typing
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
-from typing_extensions import Self, dataclass_transform
+from typing_extensions import Self, TypeVar, dataclass_transform
 
 from . import replies, writes
 from .database import Database
@@ -31,7 +31,7 @@ class MultipleObjectsReturned(LimpydError):
     """``Model.get(**filters)`` matched more than one instance."""
 
 
-def _declared_fields(cls: type[Model]) -> dict[str, Field[Any, Any]]:
+def _declared_fields(cls: type[Model[Any]]) -> dict[str, Field[Any, Any]]:
     """Fields from the annotations of ``cls`` and its bases, in declaration order (bases first)."""
     from .fields.base import Field as FieldBase
 
@@ -70,8 +70,22 @@ def _resolve(klass: type, name: str, annotation: object) -> object:
         raise ImplementationError(f"{klass.__name__}.{name}: cannot resolve annotation {annotation!r} ({exc})") from None
 
 
+# The Python type of a model's primary key: int (AutoPK) unless the model says Model[str] etc.
+PKT = TypeVar("PKT", default=int)
+
+
+def _declared_pk_type(cls: type) -> object:
+    """The ``X`` of the nearest ``Model[X]`` base of ``cls`` (int when there is none)."""
+    for klass in cls.__mro__:
+        for base in klass.__dict__.get("__orig_bases__", ()):
+            origin = typing.get_origin(base)
+            if isinstance(origin, type) and issubclass(origin, Model):
+                return typing.get_args(base)[0]
+    return int
+
+
 @dataclass_transform(kw_only_default=True, field_specifiers=(field,))
-class Model:
+class Model(Generic[PKT]):
     """Base of every model: ``class Bike(Model): name: InstanceHash[str] = field(unique=True)``.
 
     Options, as class attributes or class keywords: ``database``, ``namespace``, ``abstract``,
@@ -90,11 +104,12 @@ class Model:
     _database_is_own: ClassVar[bool] = False
 
     _pk_bytes: bytes
-    pk_value: object
+    pk_value: PKT
     """The pk of this instance, decoded (the same as ``pk.get()``)."""
 
     if TYPE_CHECKING:
-        pk: AutoPK
+        # Whatever the pk field's name, ``.pk`` reaches it; its type is the model's PKT.
+        pk: PK[PKT]
 
     def __init_subclass__(
         cls,
@@ -141,11 +156,18 @@ class Model:
             setattr(cls, name, bound)
         cls._fields = fields
         pk_field = next(f for f in fields.values() if isinstance(f, PK))
+        pk_type = _declared_pk_type(cls)
+        if pk_field.value_type != pk_type:
+            shown = getattr(pk_field.value_type, "__name__", repr(pk_field.value_type))
+            raise ImplementationError(
+                f"{cls.__name__}.{pk_field.name} holds {shown}: declare `class {cls.__name__}(Model[{shown}])` "
+                f"(or a base declared so) so that .pk and collections are typed {shown}"
+            )
         # Stored in __dict__ directly under a name that is not a field: a descriptor class attribute
         # would turn into an Attr when read from the class.
         type.__setattr__(cls, "_pk_holder", (pk_field,))
         if pk_field.name != "pk":
-            cls.pk = pk_field  # type: ignore[assignment]  # .pk reaches the pk whatever its name
+            setattr(cls, "pk", pk_field)  # .pk reaches the pk whatever its name
 
     # -- instances -----------------------------------------------------------------------------
 
@@ -187,7 +209,7 @@ class Model:
 
     def _set_pk(self, raw: bytes) -> None:
         self._pk_bytes = raw
-        self.pk_value = type(self)._pk_field().decode(raw)
+        self.pk_value = cast(PKT, type(self)._pk_field().decode(raw))
 
     @classmethod
     def _decode_pk(cls, raw: bytes) -> object:
@@ -200,7 +222,7 @@ class Model:
         return cls._pk_field().encode(pk)
 
     @classmethod
-    def lazy_connect(cls, pk: object) -> Self:
+    def lazy_connect(cls, pk: PKT) -> Self:
         """The instance with this pk, without checking that it exists (writes will check)."""
         cls._check_usable()
         instance = cls.__new__(cls)
@@ -213,6 +235,12 @@ class Model:
         instance._set_pk(raw)
         return instance
 
+    @overload
+    @classmethod
+    def get(cls, pk: PKT, /) -> Self: ...
+    @overload
+    @classmethod
+    def get(cls, /, **filters: object) -> Self: ...
     @classmethod
     def get(cls, pk: object = MISSING, /, **filters: object) -> Self:
         """The instance with this pk, or the only one matching ``filters``; DoesNotExist otherwise."""
@@ -220,11 +248,11 @@ class Model:
         if pk is not MISSING:
             if filters:
                 raise TypeError(f"{cls.__name__}.get() takes a pk or filters, not both")
-            instance = cls.lazy_connect(pk)
+            instance = cls.lazy_connect(cast(PKT, pk))
             if not replies.integer(cls.database.execute("SISMEMBER", cls._keys.pks, instance._pk_bytes)):
                 raise DoesNotExist(f"{cls.__name__} pk={pk!r} does not exist")
             return instance
-        found = cls.collection(**filters)[:2]  # type: ignore[arg-type]  # every filter is a keyword
+        found = cls.collection(manager=None, **filters)[:2]
         if not found:
             raise DoesNotExist(f"no {cls.__name__} matches {filters!r}")
         if len(found) > 1:
@@ -239,11 +267,20 @@ class Model:
         except DoesNotExist:
             return cls(**values), True
 
+    @overload
+    @classmethod
+    def exists(cls, pk: PKT, /) -> bool: ...
+    @overload
+    @classmethod
+    def exists(cls, /, **filters: object) -> bool: ...
     @classmethod
     def exists(cls, pk: object = MISSING, /, **filters: object) -> bool:
         """Whether an instance has this pk, or matches ``filters``."""
         try:
-            cls.get(pk, **filters)
+            if pk is MISSING:
+                cls.get(**filters)
+            else:
+                cls.get(cast(PKT, pk), **filters)
         except DoesNotExist:
             return False
         except MultipleObjectsReturned:
@@ -252,7 +289,7 @@ class Model:
 
     @classmethod
     def collection(cls, *conditions: Condition[Self], manager: type[Collection[Any, Any]] | None = None,
-                   **filters: object) -> Collection[Self]:
+                   **filters: object) -> Collection[Self, PKT]:
         """A lazy collection of the instances matching every condition and filter (ANDed)."""
         from .query import Collection
 
@@ -359,8 +396,8 @@ class Model:
         return f"<{type(self).__name__} pk={self.pk_value!r}>"
 
 
-def _subclasses(cls: type[Model]) -> list[type[Model]]:
-    out: list[type[Model]] = []
+def _subclasses(cls: type[Model[Any]]) -> list[type[Model[Any]]]:
+    out: list[type[Model[Any]]] = []
     for sub in cls.__subclasses__():
         out += [sub, *_subclasses(sub)]
     return out

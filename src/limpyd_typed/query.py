@@ -22,9 +22,8 @@ if TYPE_CHECKING:
     from .fields.base import Field
     from .model import Model
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Model[Any]")
 R = TypeVar("R", default=object)
-N = TypeVar("N", bound="Model")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +33,7 @@ class _Sort:
     desc: bool
 
 
-def _condition_from_keyword(model: type[Model], name: str, value: object) -> Condition[Any]:
+def _condition_from_keyword(model: type[Model[Any]], name: str, value: object) -> Condition[Any]:
     """``name=value`` (seed style), ``name__eq=value``, or ``hashfield__subkey=value``."""
     field_name, _, suffix = name.partition("__")
     f = model._fields.get(field_name)

@@ -61,7 +61,7 @@ def _uniqueness_error(field: Field[Any, Any], raw: bytes, holder: bytes) -> Uniq
     )
 
 
-def write_fields(instance: Model, fields: Sequence[Field[Any, Any]], commands: Sequence[Command]) -> object:
+def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any]], commands: Sequence[Command]) -> object:
     """Run ``commands`` on fields of ``instance`` and move their index entries, in one script."""
     model = type(instance)
     pk = instance._pk_bytes
@@ -81,7 +81,7 @@ def write_fields(instance: Model, fields: Sequence[Field[Any, Any]], commands: S
     raise _uniqueness_error(fields[int(reply[2]) - 1], reply[3], reply[4])
 
 
-def create_instance(model: type[Model], pk: bytes | None, values: Mapping[Field[Any, Any], list[bytes]]) -> bytes:
+def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[Field[Any, Any], list[bytes]]) -> bytes:
     """Create an instance with its field values and index entries; returns its pk."""
     keys = _Keys(model._keys.pks, model._keys.next_pk)
     args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", model._keys.instance_prefix, len(values)]
@@ -101,7 +101,7 @@ def create_instance(model: type[Model], pk: bytes | None, values: Mapping[Field[
     raise _uniqueness_error(field, reply[3], reply[4])
 
 
-def delete_instance(instance: Model) -> None:
+def delete_instance(instance: Model[Any]) -> None:
     """Delete every key of an instance and every index entry it holds."""
     model = type(instance)
     pk = instance._pk_bytes

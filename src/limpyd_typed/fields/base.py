@@ -72,7 +72,7 @@ class Field(Generic[T, B]):
     is_pk: ClassVar[bool] = False
 
     name: str
-    model: type[Model]
+    model: type[Model[Any]]
 
     def __init__(self, value_type: object, options: FieldOptions) -> None:
         self.value_type = value_type
@@ -85,7 +85,7 @@ class Field(Generic[T, B]):
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
 
-    def bind(self, model: type[Model], name: str) -> Field[T, B]:
+    def bind(self, model: type[Model[Any]], name: str) -> Field[T, B]:
         """A copy of this field for one concrete model (inherited fields get their own keys)."""
         bound = copy.copy(self)
         bound.model = model
@@ -131,7 +131,7 @@ class Field(Generic[T, B]):
             from ..expressions import Attr
 
             return Attr(self)
-        return cast(B, self.bound_class(self, cast("Model", instance)))
+        return cast(B, self.bound_class(self, cast("Model[Any]", instance)))
 
     # -- values --------------------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class BoundField(Generic[T]):
 
     __slots__ = ("_field", "_instance")
 
-    def __init__(self, field: Field[T, Any], instance: Model) -> None:
+    def __init__(self, field: Field[T, Any], instance: Model[Any]) -> None:
         self._field = field
         self._instance = instance
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Any, TYPE_CHECKING, Generic, TypeVar, cast
 
 from ..exceptions import InvalidValue
 from .. import replies
@@ -111,6 +111,6 @@ class Hash(Field[T, BoundHash[T]], Generic[T]):
 
 
     def __set__(self, instance: object, value: Mapping[str, T]) -> None:
-        bound = BoundHash(self, cast("Model", instance))
+        bound = BoundHash(self, cast("Model[Any]", instance))
         stored = self.values_to_store(value)
         bound._write_replace("HSET", stored)

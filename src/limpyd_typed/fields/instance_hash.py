@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Any, TYPE_CHECKING, Generic, TypeVar, cast
 
 from .. import replies
 from .base import BoundField, Field
@@ -27,8 +27,8 @@ class BoundInstanceHash(BoundField[T]):
         return self.hget()
 
     def hset(self, value: T) -> int:
-        """HSET the value (None deletes it); returns 1 if the slot was created, 0 if updated."""
-        if value is None:
+        """HSET the value (None deletes it, on a ``T | None`` field); 1 if the slot was created, else 0."""
+        if value is None and self._field.codec.nullable:
             self.hdel()
             return 0
         return self._write_int("HSET", self._field.name, self._field.encode(value))
@@ -70,4 +70,4 @@ class InstanceHash(Field[T, BoundInstanceHash[T]], Generic[T]):
         return self.model._keys.instance_hash(pk)
 
     def __set__(self, instance: object, value: T) -> None:
-        BoundInstanceHash(self, cast("Model", instance)).hset(value)
+        BoundInstanceHash(self, cast("Model[Any]", instance)).hset(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
+from typing import Any, TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
 from .. import replies
 from .base import BoundField, Field
@@ -104,4 +104,4 @@ class List(Field[T, BoundList[T]], Generic[T]):
         return self.encode_many(value)
 
     def __set__(self, instance: object, value: Iterable[T]) -> None:
-        BoundList(self, cast("Model", instance))._write_replace("RPUSH", self.values_to_store(value))
+        BoundList(self, cast("Model[Any]", instance))._write_replace("RPUSH", self.values_to_store(value))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ..exceptions import ImplementationError
 from .base import Field
@@ -18,14 +18,13 @@ class BoundPK(Generic[T]):
 
     __slots__ = ("_field", "_instance")
 
-    def __init__(self, field: PK[T], instance: Model) -> None:
+    def __init__(self, field: PK[T], instance: Model[Any]) -> None:
         self._field = field
         self._instance = instance
 
     def get(self) -> T:
         """The pk value."""
-        value: T = self._instance.pk_value  # type: ignore[assignment]
-        return value
+        return cast(T, self._instance.pk_value)
 
     def __repr__(self) -> str:
         return f"<PK {self._field.qualname}={self.get()!r}>"

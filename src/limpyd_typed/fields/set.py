@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Generic, TypeVar, cast, overload
+from typing import Any, TYPE_CHECKING, Generic, TypeVar, cast, overload
 
 from .. import replies
 from .base import BoundField, Field
@@ -76,4 +76,4 @@ class Set(Field[T, BoundSet[T]], Generic[T]):
         return sorted(set(self.encode_many(value)))
 
     def __set__(self, instance: object, value: Iterable[T]) -> None:
-        BoundSet(self, cast("Model", instance))._write_replace("SADD", self.values_to_store(value))
+        BoundSet(self, cast("Model[Any]", instance))._write_replace("SADD", self.values_to_store(value))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
+from typing import Any, TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
 from ..exceptions import InvalidValue
 from .. import replies
@@ -146,4 +146,4 @@ class SortedSet(Field[T, BoundSortedSet[T]], Generic[T]):
 
 
     def __set__(self, instance: object, value: Mapping[T, float]) -> None:
-        BoundSortedSet(self, cast("Model", instance))._write_replace("ZADD", self.values_to_store(value))
+        BoundSortedSet(self, cast("Model[Any]", instance))._write_replace("ZADD", self.values_to_store(value))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Any, TYPE_CHECKING, Generic, TypeVar, cast
 
 from .. import replies
 from .base import BoundField, Field
@@ -23,8 +23,8 @@ class BoundString(BoundField[T]):
         return self._field.decode_optional(replies.optional_bytes(self._read("GET")))
 
     def set(self, value: T) -> bool:
-        """SET the value (None deletes it)."""
-        if value is None:
+        """SET the value (None deletes it, on a ``T | None`` field)."""
+        if value is None and self._field.codec.nullable:
             self.delete()
             return True
         self._write("SET", self._field.encode(value))
@@ -95,4 +95,4 @@ class String(Field[T, BoundString[T]], Generic[T]):
     bound_class = BoundString
 
     def __set__(self, instance: object, value: T) -> None:
-        BoundString(self, cast("Model", instance)).set(value)
+        BoundString(self, cast("Model[Any]", instance)).set(value)
