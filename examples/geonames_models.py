@@ -12,7 +12,7 @@ from limpyd_typed import PK, InstanceHash, Model, Set, field
 NAMESPACE = "geonames"
 
 
-class Country(Model, namespace=NAMESPACE):
+class Country(Model[str], namespace=NAMESPACE):
     """A country, keyed by its ISO 3166 alpha-2 code (``Country.get("FR")``)."""
 
     code: PK[str]
@@ -25,7 +25,7 @@ class Country(Model, namespace=NAMESPACE):
     neighbours: InstanceHash[str] = field(default="")
 
 
-class City(Model, namespace=NAMESPACE):
+class City(Model[int], namespace=NAMESPACE):
     """A city, keyed by its geonames id (``City.get(2988507)`` is Paris)."""
 
     geonameid: PK[int]

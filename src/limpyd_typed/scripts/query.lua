@@ -1,7 +1,8 @@
 -- Run a collection: filters (ANDed), sort and slice, in one call.
 -- KEYS[1] = pks set, other KEYS = index keys referenced by position.
 -- ARGV[1] = N filters, each: type ("eq" | "pk"), index key position (0 for pk), entry or pk
--- then sort: mode ("pk" | "islot" | "string" | "none"), key prefix, hash slot, numeric "1"/"0", desc "1"/"0"
+-- then sort: mode ("pk" | "islot" | "string" | "none"), key prefix, hash slot, numeric "1"/"0", desc "1"/"0",
+--   pks numeric "1"/"0" (ties between equal values are ordered by pk)
 -- then slice: start, stop, step ("" for None), then "count" to only count.
 -- Keys of other instances (for sorting by a field) are named from the prefix in ARGV, which holds
 -- the model's hash tag: they live in the same cluster slot as KEYS[1].
@@ -14,8 +15,9 @@ for i = 1, nfilters do
 end
 local sort_mode, sort_prefix, sort_slot = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2]
 local numeric, desc = ARGV[pos + 3] == "1", ARGV[pos + 4] == "1"
-local s_start, s_stop, s_step = ARGV[pos + 5], ARGV[pos + 6], ARGV[pos + 7]
-local count_only = ARGV[pos + 8] == "count"
+local pk_numeric = ARGV[pos + 5] == "1"
+local s_start, s_stop, s_step = ARGV[pos + 6], ARGV[pos + 7], ARGV[pos + 8]
+local count_only = ARGV[pos + 9] == "count"
 
 -- Candidates: all pks, or the members of the most selective filter; the others are checked per pk.
 local pks
@@ -57,8 +59,9 @@ end
 if count_only then return {#pks} end
 
 if sort_mode ~= "none" then
-  local keys = {}
-  for i, pk in ipairs(pks) do
+  local keys, ties = {}, {}
+  for _, pk in ipairs(pks) do
+    ties[pk] = pk_numeric and tonumber(pk) or pk
     local v = pk
     if sort_mode == "islot" then
       v = redis.call("HGET", sort_prefix .. esc_key(pk), sort_slot)
@@ -81,8 +84,8 @@ if sort_mode ~= "none" then
       if desc then return ka > kb end
       return ka < kb
     end
-    if desc then return a > b end
-    return a < b
+    if desc then return ties[a] > ties[b] end
+    return ties[a] < ties[b]
   end
   table.sort(pks, less)
 end
