@@ -37,6 +37,9 @@ class Codec(Generic[T]):
     numeric: bool = False
     # None is accepted and means "no value" (the key or hash slot is absent).
     nullable: bool = False
+    # How the index writes a stored value: "" as it is; "float": its "%.17g" text, which Python and
+    # the scripts both compute, so a value written by INCRBYFLOAT ("1") indexes like 1.0 ("1.0").
+    index_form: str = ""
 
     def encode(self, value: object) -> bytes:
         if value is None:
@@ -45,6 +48,12 @@ class Codec(Generic[T]):
 
     def decode(self, raw: bytes) -> T:
         return self.decoder(raw)
+
+    def indexed(self, raw: bytes) -> bytes:
+        """The form under which a stored value is indexed (see ``index_form``)."""
+        if self.index_form == "float":
+            return b"%.17g" % float(raw)
+        return raw
 
 
 def _reject(value: object, expected: str) -> typing.NoReturn:
@@ -143,7 +152,7 @@ _SIMPLE: dict[type, Codec[typing.Any]] = {
     str: Codec("str", _encode_str, lambda raw: raw.decode("utf-8")),
     bytes: Codec("bytes", _encode_bytes, bytes),
     int: Codec("int", _encode_int, lambda raw: int(raw), numeric=True),
-    float: Codec("float", _encode_float, lambda raw: float(raw), numeric=True),
+    float: Codec("float", _encode_float, lambda raw: float(raw), numeric=True, index_form="float"),
     bool: Codec("bool", _encode_bool, _decode_bool, numeric=True),
     Decimal: Codec("Decimal", _encode_decimal, _decode_decimal, numeric=True),
     datetime: Codec("datetime", _encode_datetime, lambda raw: datetime.fromisoformat(raw.decode())),
@@ -162,7 +171,7 @@ def codec_for(hint: object) -> Codec[typing.Any]:
         inner = codec_for(members[0])
         if inner.nullable:
             return inner
-        return Codec(f"{inner.type_name} | None", inner.encoder, inner.decoder, inner.numeric, nullable=True)
+        return Codec(f"{inner.type_name} | None", inner.encoder, inner.decoder, inner.numeric, True, inner.index_form)
     if isinstance(hint, type):
         if issubclass(hint, enum.Enum):
             return _enum_codec(hint)

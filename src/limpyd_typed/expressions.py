@@ -20,7 +20,7 @@ class Condition(Generic[M]):
     Hash field ``sub_key`` names the dict key.
     """
 
-    field: Field[Any, Any]
+    field: Field[Any, Any, Any]
     value: object
     sub_key: str | None = None
 
@@ -30,7 +30,7 @@ class Attr(Generic[M, T]):
 
     __slots__ = ("field",)
 
-    def __init__(self, field: Field[T, Any]) -> None:
+    def __init__(self, field: Field[T, Any, Any]) -> None:
         self.field = field
 
     def __eq__(self, value: T) -> Condition[M]:  # type: ignore[override]

@@ -31,11 +31,11 @@ class MultipleObjectsReturned(LimpydError):
     """``Model.get(**filters)`` matched more than one instance."""
 
 
-def _declared_fields(cls: type[Model[Any]]) -> dict[str, Field[Any, Any]]:
+def _declared_fields(cls: type[Model[Any]]) -> dict[str, Field[Any, Any, Any]]:
     """Fields from the annotations of ``cls`` and its bases, in declaration order (bases first)."""
     from .fields.base import Field as FieldBase
 
-    found: dict[str, Field[Any, Any]] = {}
+    found: dict[str, Field[Any, Any, Any]] = {}
     for klass in reversed(cls.__mro__):
         if not issubclass(klass, Model) or klass is Model:
             continue
@@ -84,7 +84,8 @@ def _declared_pk_type(cls: type) -> object:
     return int
 
 
-@dataclass_transform(kw_only_default=True, field_specifiers=(field,))
+# eq_default=False: instances compare and hash by class and pk (Model.__eq__/__hash__), not by fields.
+@dataclass_transform(kw_only_default=True, eq_default=False, field_specifiers=(field,))
 class Model(Generic[PKT]):
     """Base of every model: ``class Bike(Model): name: InstanceHash[str] = field(unique=True)``.
 
@@ -96,9 +97,9 @@ class Model(Generic[PKT]):
     namespace: ClassVar[str] = ""
     abstract: ClassVar[bool] = True
     lockable: ClassVar[bool] = True
-    collection_manager: ClassVar[type[Collection[Any]]]
+    collection_manager: ClassVar[type[Collection[Any, Any, Any]]]
 
-    _fields: ClassVar[dict[str, Field[Any, Any]]] = {}
+    _fields: ClassVar[dict[str, Field[Any, Any, Any]]] = {}
     _pk_holder: ClassVar[tuple[PK[Any]]]
     _keys: ClassVar[ModelKeys]
     _database_is_own: ClassVar[bool] = False
@@ -140,7 +141,7 @@ class Model(Generic[PKT]):
     def _build_fields(cls) -> None:
         declared = _declared_fields(cls)
         cls._keys = ModelKeys(cls.namespace, cls.__name__)
-        fields: dict[str, Field[Any, Any]] = {}
+        fields: dict[str, Field[Any, Any, Any]] = {}
         pks = [name for name, f in declared.items() if f.is_pk]
         if len(pks) > 1:
             raise ImplementationError(f"{cls.__name__} declares several primary keys: {', '.join(pks)}")
@@ -177,7 +178,7 @@ class Model(Generic[PKT]):
         cls._check_usable()
         pk_field = cls._pk_field()
         given_pk: bytes | None = None
-        stored: dict[Field[Any, Any], list[bytes]] = {}
+        stored: dict[Field[Any, Any, Any], list[bytes]] = {}
         for name, value in values.items():
             f = cls._fields.get(name)
             if f is None or not f.options.init or (f.is_pk and isinstance(f, AutoPK)):
@@ -288,13 +289,13 @@ class Model(Generic[PKT]):
         return True
 
     @classmethod
-    def collection(cls, *conditions: Condition[Self], manager: type[Collection[Any, Any]] | None = None,
+    def collection(cls, *conditions: Condition[Self], manager: type[Collection[Any, Any, Any]] | None = None,
                    **filters: object) -> Collection[Self, PKT]:
         """A lazy collection of the instances matching every condition and filter (ANDed)."""
         from .query import Collection
 
         cls._check_usable()
-        manager_class: type[Collection[Any, Any]] = manager or getattr(cls, "collection_manager", None) or Collection
+        manager_class: type[Collection[Any, Any, Any]] = manager or getattr(cls, "collection_manager", None) or Collection
         return manager_class(cls, conditions, filters)
 
     @classmethod
@@ -316,7 +317,7 @@ class Model(Generic[PKT]):
 
     # -- the instance hash, all InstanceHash fields at once ------------------------------------------
 
-    def _hash_field(self, name: str) -> Field[Any, Any]:
+    def _hash_field(self, name: str) -> Field[Any, Any, Any]:
         f = type(self)._fields.get(name)
         if f is None or f.kind != "islot":
             raise InvalidValue(f"{type(self).__name__}.{name} is not an InstanceHash field")

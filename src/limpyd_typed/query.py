@@ -23,12 +23,13 @@ if TYPE_CHECKING:
     from .model import Model
 
 M = TypeVar("M", bound="Model[Any]")
-R = TypeVar("R", default=object)
+K = TypeVar("K", default=object)  # the pk type of M
+R = TypeVar("R", default=K)  # what the collection yields: pks (K) or instances (M)
 
 
 @dataclass(frozen=True, slots=True)
 class _Sort:
-    field: Field[Any, Any]
+    field: Field[Any, Any, Any]
     alpha: bool
     desc: bool
 
@@ -48,8 +49,8 @@ def _condition_from_keyword(model: type[Model[Any]], name: str, value: object) -
     return Condition(f, value)
 
 
-class Collection(Generic[M, R]):
-    """A lazy, immutable query on model ``M`` yielding ``R`` (pks, or instances after ``instances()``).
+class Collection(Generic[M, K, R]):
+    """A lazy, immutable query on model ``M`` (pk type ``K``) yielding ``R``: pks, or instances after ``instances()``.
 
     Every method returns a new collection; nothing reaches Redis until the collection is
     iterated, indexed, sliced or measured.
@@ -58,15 +59,20 @@ class Collection(Generic[M, R]):
     def __init__(self, model: type[M], conditions: tuple[Condition[M], ...] = (),
                  filters: dict[str, object] | None = None) -> None:
         self.model = model
-        self._filters: tuple[tuple[Field[Any, Any], bytes], ...] = ()
+        self._filters: tuple[tuple[Field[Any, Any, Any], bytes], ...] = ()
         self._sort: _Sort | None = None
         self._instances = False
+        # The raw pks of the first full run, reused by len(), iteration and indexing (as Django's
+        # QuerySet does): list(collection) is one round trip, and one snapshot. Clones start empty.
+        self._cache: list[bytes] | None = None
         self._add(conditions, filters or {})
 
     # -- building ------------------------------------------------------------------------------
 
     def _clone(self) -> Self:
-        return copy.copy(self)
+        clone = copy.copy(self)
+        clone._cache = None
+        return clone
 
     def _add(self, conditions: tuple[Condition[Any], ...], filters: dict[str, object]) -> None:
         every = list(conditions) + [_condition_from_keyword(self.model, k, v) for k, v in filters.items()]
@@ -77,7 +83,7 @@ class Collection(Generic[M, R]):
             added.append(self._plan(condition))
         self._filters = self._filters + tuple(added)
 
-    def _plan(self, condition: Condition[Any]) -> tuple[Field[Any, Any], bytes]:
+    def _plan(self, condition: Condition[Any]) -> tuple[Field[Any, Any, Any], bytes]:
         f = condition.field
         if f.model is not self.model:
             raise QueryError(f"condition on {f.qualname} cannot filter {self.model.__name__}")
@@ -87,7 +93,7 @@ class Collection(Generic[M, R]):
             return f, self.model._encode_pk(condition.value)
         if not f.indexed:
             raise QueryError(f"{f.qualname} is not indexed: declare it with field(indexable=True) to filter on it")
-        raw = f.encode(condition.value)
+        raw = f.codec.indexed(f.encode(condition.value))
         parts = [raw] if condition.sub_key is None else [condition.sub_key.encode(), raw]
         return f, indexes.entry(parts)
 
@@ -124,19 +130,19 @@ class Collection(Generic[M, R]):
         clone._sort = _Sort(f, alpha, desc)
         return clone
 
-    def instances(self, lazy: bool = False) -> Collection[M, M]:
+    def instances(self, lazy: bool = False) -> Collection[M, K, M]:
         """The same collection yielding model instances instead of pks.
 
         Indexes are exact, so every pk a query returns exists: instances are built without a
         round trip per pk, whatever ``lazy`` says (kept for limpyd compatibility).
         """
-        clone = cast("Collection[M, M]", self._clone())
+        clone = cast("Collection[M, K, M]", self._clone())
         clone._instances = True
         return clone
 
-    def primary_keys(self) -> Collection[M, object]:
+    def primary_keys(self) -> Collection[M, K, K]:
         """The same collection yielding pks again."""
-        clone = cast("Collection[M, object]", self._clone())
+        clone = cast("Collection[M, K, K]", self._clone())
         clone._instances = False
         return clone
 
@@ -171,8 +177,13 @@ class Collection(Generic[M, R]):
             return cast(R, self.model._from_stored_pk(raw))
         return cast(R, self.model._decode_pk(raw))
 
+    def _all(self) -> list[bytes]:
+        if self._cache is None:
+            self._cache = self._run()[1:]
+        return self._cache
+
     def __iter__(self) -> Iterator[R]:
-        return iter([self._result(raw) for raw in self._run()[1:]])
+        return iter([self._result(raw) for raw in self._all()])
 
     @overload
     def __getitem__(self, index: int) -> R: ...
@@ -180,20 +191,29 @@ class Collection(Generic[M, R]):
     def __getitem__(self, index: slice) -> list[R]: ...
     def __getitem__(self, index: int | slice) -> R | list[R]:
         if isinstance(index, slice):
+            if index.step == 0:
+                raise ValueError("slice step cannot be zero")
+            if self._cache is not None:
+                return [self._result(raw) for raw in self._cache[index]]
             return [self._result(raw) for raw in self._run(index.start, index.stop, index.step)[1:]]
         if not isinstance(index, int):
             raise TypeError(f"collection indices must be integers or slices, not {type(index).__name__}")
+        if self._cache is not None:
+            return self._result(self._cache[index])
         found = self._run(index, index + 1 if index != -1 else None)[1:]
         if not found:
             raise IndexError("collection index out of range")
         return self._result(found[0])
 
     def __len__(self) -> int:
-        return int(self._run(count=True)[0])
+        """The number of results; runs the whole query once and keeps its results (see ``count``)."""
+        return len(self._all())
 
     def count(self) -> int:
-        """How many instances match (exact, one round trip)."""
-        return len(self)
+        """How many instances match, counted on the server (exact, one round trip, no pk sent back)."""
+        if self._cache is not None:
+            return len(self._cache)
+        return int(self._run(count=True)[0])
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.model.__name__}: {list(self)!r}>"

@@ -36,15 +36,15 @@ class _Keys:
         return pos
 
 
-def _slot(field: Field[Any, Any]) -> str:
+def _slot(field: Field[Any, Any, Any]) -> str:
     return field.name if field.kind == "islot" else ""
 
 
-def _index_pos(keys: _Keys, field: Field[Any, Any]) -> int:
+def _index_pos(keys: _Keys, field: Field[Any, Any, Any]) -> int:
     return keys.at(field.model._keys.index(field.name)) if field.indexed else 0
 
 
-def _uniqueness_error(field: Field[Any, Any], raw: bytes, holder: bytes) -> UniquenessError:
+def _uniqueness_error(field: Field[Any, Any, Any], raw: bytes, holder: bytes) -> UniquenessError:
     from . import indexes
 
     shown: object = raw
@@ -61,14 +61,15 @@ def _uniqueness_error(field: Field[Any, Any], raw: bytes, holder: bytes) -> Uniq
     )
 
 
-def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any]], commands: Sequence[Command]) -> object:
+def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any, Any]], commands: Sequence[Command]) -> object:
     """Run ``commands`` on fields of ``instance`` and move their index entries, in one script."""
     model = type(instance)
     pk = instance._pk_bytes
     keys = _Keys(model._keys.pks)
     args: list[scripts.ScriptArg] = [pk, len(fields)]
     for field in fields:
-        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), field.index_mode, _index_pos(keys, field)]
+        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), field.index_mode, _index_pos(keys, field),
+                 field.codec.index_form]
     args.append(len(commands))
     for name, key, *rest in commands:
         args += [len(rest) + 2, name, keys.at(key), *rest]
@@ -81,13 +82,14 @@ def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any]], comman
     raise _uniqueness_error(fields[int(reply[2]) - 1], reply[3], reply[4])
 
 
-def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[Field[Any, Any], list[bytes]]) -> bytes:
+def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[Field[Any, Any, Any], list[bytes]]) -> bytes:
     """Create an instance with its field values and index entries; returns its pk."""
     keys = _Keys(model._keys.pks, model._keys.next_pk)
     args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", model._keys.instance_prefix, len(values)]
     for field, stored in values.items():
         prefix = "" if field.kind == "islot" else field.key_prefix()
-        args += [field.kind, prefix, _slot(field), field.index_mode, _index_pos(keys, field), len(stored), *stored]
+        args += [field.kind, prefix, _slot(field), field.index_mode, _index_pos(keys, field), field.codec.index_form,
+                 len(stored), *stored]
     reply = scripts.CREATE(model.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] == 1:
@@ -111,7 +113,7 @@ def delete_instance(instance: Model[Any]) -> None:
     indexed = [f for f in model._fields.values() if f.indexed and not f.is_pk]
     args: list[scripts.ScriptArg] = [pk, len(data_keys), len(indexed)]
     for field in indexed:
-        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), _index_pos(keys, field)]
+        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), _index_pos(keys, field), field.codec.index_form]
     reply = scripts.DELETE(instance.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] != 1:

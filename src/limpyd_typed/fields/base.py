@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 M = TypeVar("M")
 B = TypeVar("B")
+V = TypeVar("V")
 
 
 class _Missing:
@@ -56,16 +57,19 @@ def field(
     return FieldOptions(default, indexable, unique, lockable, init)
 
 
-class Field(Generic[T, B]):
+class Field(Generic[T, B, V]):
     """A descriptor mapping a model attribute to a Redis structure holding values of type ``T``.
 
-    On the class it gives an ``Attr`` to build conditions; on an instance, the bound field whose
-    methods are the Redis commands.
+    On the class it gives an ``Attr`` to build conditions; on an instance, the bound field ``B``
+    whose methods are the Redis commands. Assigning a ``V`` replaces the whole value. ``__get__``
+    and ``__set__`` live on this one class: pyright treats a descriptor as asymmetric only then.
     """
 
     # "string" | "islot" | "hash" | "set" | "list" | "zset": what the scripts read and write.
     kind: ClassVar[str]
     bound_class: ClassVar[type[Any]]
+    # The command that writes a whole multi-value field after a DEL (SADD, RPUSH, ZADD, HSET).
+    replace_command: ClassVar[str] = ""
     # Several values per instance (Set, List, SortedSet, Hash): not a constructor scalar.
     multi: ClassVar[bool] = False
     can_be_unique: ClassVar[bool] = True
@@ -85,7 +89,7 @@ class Field(Generic[T, B]):
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
 
-    def bind(self, model: type[Model[Any]], name: str) -> Field[T, B]:
+    def bind(self, model: type[Model[Any]], name: str) -> Field[T, B, V]:
         """A copy of this field for one concrete model (inherited fields get their own keys)."""
         bound = copy.copy(self)
         bound.model = model
@@ -133,6 +137,14 @@ class Field(Generic[T, B]):
             return Attr(self)
         return cast(B, self.bound_class(self, cast("Model[Any]", instance)))
 
+    def __set__(self, instance: object, value: V) -> None:
+        self.assign(cast("Model[Any]", instance), value)
+
+    def assign(self, instance: Model[Any], value: object) -> None:
+        """Replace the whole value of the field on ``instance``, with its index, in one script."""
+        bound: BoundField[T] = self.bound_class(self, instance)
+        bound._write_replace(self.replace_command, self.values_to_store(value))
+
     # -- values --------------------------------------------------------------------------------
 
     def encode(self, value: object) -> bytes:
@@ -178,7 +190,7 @@ class BoundField(Generic[T]):
 
     __slots__ = ("_field", "_instance")
 
-    def __init__(self, field: Field[T, Any], instance: Model[Any]) -> None:
+    def __init__(self, field: Field[T, Any, Any], instance: Model[Any]) -> None:
         self._field = field
         self._instance = instance
 
@@ -196,6 +208,12 @@ class BoundField(Generic[T]):
         from ..writes import write_fields
 
         return write_fields(self._instance, [self._field], [(command, self.key, *args)])
+
+    def _require(self, method: str, *type_names: str) -> None:
+        """Refuse, before any write, a command that does not fit the field's type (incr on str...)."""
+        held = self._field.codec.type_name.removesuffix(" | None")
+        if held not in type_names:
+            raise InvalidValue(f"{self._field.qualname} holds {held}: {method}() needs a {' or '.join(type_names)} field")
 
     def _write_int(self, command: str, *args: bytes | str | int | float) -> int:
         reply = self._write(command, *args)

@@ -78,10 +78,12 @@ class BoundHash(BoundField[T]):
 
     def hincrby(self: BoundHash[int], key: str, amount: int = 1) -> int:
         """HINCRBY: add ``amount`` to ``key``; returns the new value."""
+        self._require("hincrby", "int")
         return self._write_int("HINCRBY", self._sub_key(key), amount)
 
     def hincrbyfloat(self: BoundHash[float], key: str, amount: float = 1.0) -> float:
         """HINCRBYFLOAT: add ``amount`` to ``key``; returns the new value."""
+        self._require("hincrbyfloat", "float")
         return float(self._write_raw("HINCRBYFLOAT", self._sub_key(key), repr(float(amount))) or 0)
 
     def hdel(self, *keys: str) -> int:
@@ -91,11 +93,12 @@ class BoundHash(BoundField[T]):
         return self._write_int("HDEL", *[self._sub_key(k) for k in keys])
 
 
-class Hash(Field[T, BoundHash[T]], Generic[T]):
+class Hash(Field[T, BoundHash[T], Mapping[str, T]], Generic[T]):
     """A dict field (the seed's HashField): ``headers: Hash[str]``; indexable, never unique."""
 
     kind = "hash"
     bound_class = BoundHash
+    replace_command = "HSET"
     multi = True
     can_be_unique = False
 
@@ -110,7 +113,3 @@ class Hash(Field[T, BoundHash[T]], Generic[T]):
         return out
 
 
-    def __set__(self, instance: object, value: Mapping[str, T]) -> None:
-        bound = BoundHash(self, cast("Model[Any]", instance))
-        stored = self.values_to_store(value)
-        bound._write_replace("HSET", stored)

@@ -43,12 +43,14 @@ class BoundInstanceHash(BoundField[T]):
 
     def hincrby(self: BoundInstanceHash[int] | BoundInstanceHash[int | None], amount: int = 1) -> int:
         """HINCRBY: add ``amount`` and return the new value."""
+        self._require("hincrby", "int")
         return self._write_int("HINCRBY", self._field.name, amount)
 
     def hincrbyfloat(
         self: BoundInstanceHash[float] | BoundInstanceHash[float | None], amount: float = 1.0
     ) -> float:
         """HINCRBYFLOAT: add ``amount`` and return the new value."""
+        self._require("hincrbyfloat", "float")
         return float(self._write_raw("HINCRBYFLOAT", self._field.name, repr(float(amount))) or 0)
 
     def hdel(self) -> int:
@@ -60,7 +62,7 @@ class BoundInstanceHash(BoundField[T]):
         return bool(self.hdel())
 
 
-class InstanceHash(Field[T, BoundInstanceHash[T]], Generic[T]):
+class InstanceHash(Field[T, BoundInstanceHash[T], T], Generic[T]):
     """A slot of the instance hash (the seed's InstanceHashField): ``name: InstanceHash[str]``."""
 
     kind = "islot"
@@ -69,5 +71,5 @@ class InstanceHash(Field[T, BoundInstanceHash[T]], Generic[T]):
     def data_key(self, pk: bytes) -> str:
         return self.model._keys.instance_hash(pk)
 
-    def __set__(self, instance: object, value: T) -> None:
-        BoundInstanceHash(self, cast("Model[Any]", instance)).hset(value)
+    def assign(self, instance: Model[Any], value: object) -> None:
+        BoundInstanceHash(self, instance).hset(cast(T, value))

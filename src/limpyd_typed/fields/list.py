@@ -93,15 +93,13 @@ class BoundList(BoundField[T]):
         return True
 
 
-class List(Field[T, BoundList[T]], Generic[T]):
+class List(Field[T, BoundList[T], Iterable[T]], Generic[T]):
     """A Redis list of values: ``stuff: List[str] = field(default=())``."""
 
     kind = "list"
     bound_class = BoundList
+    replace_command = "RPUSH"
     multi = True
 
     def values_to_store(self, value: object) -> list[bytes]:
         return self.encode_many(value)
-
-    def __set__(self, instance: object, value: Iterable[T]) -> None:
-        BoundList(self, cast("Model[Any]", instance))._write_replace("RPUSH", self.values_to_store(value))

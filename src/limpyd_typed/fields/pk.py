@@ -30,7 +30,7 @@ class BoundPK(Generic[T]):
         return f"<PK {self._field.qualname}={self.get()!r}>"
 
 
-class PK(Field[T, BoundPK[T]], Generic[T]):
+class PK(Field[T, BoundPK[T], T], Generic[T]):
     """A primary key given at creation: ``name: PK[str]``. Reachable as ``.pk`` whatever its name."""
 
     kind = "pk"
@@ -43,7 +43,7 @@ class PK(Field[T, BoundPK[T]], Generic[T]):
             raise self.implementation_error("is a primary key: it cannot be None")
         super().check_declaration()
 
-    def __set__(self, instance: object, value: T) -> None:
+    def assign(self, instance: Model[Any], value: object) -> None:
         raise ImplementationError(f"{self.qualname} is the primary key of {instance!r}: it cannot change")
 
 

@@ -65,15 +65,13 @@ class BoundSet(BoundField[T]):
         return [self._field.decode(v) for v in replies.bytes_list(reply)]
 
 
-class Set(Field[T, BoundSet[T]], Generic[T]):
+class Set(Field[T, BoundSet[T], Iterable[T]], Generic[T]):
     """A Redis set of values: ``tags: Set[str] = field(indexable=True, default=())``."""
 
     kind = "set"
     bound_class = BoundSet
+    replace_command = "SADD"
     multi = True
 
     def values_to_store(self, value: object) -> list[bytes]:
         return sorted(set(self.encode_many(value)))
-
-    def __set__(self, instance: object, value: Iterable[T]) -> None:
-        BoundSet(self, cast("Model[Any]", instance))._write_replace("SADD", self.values_to_store(value))

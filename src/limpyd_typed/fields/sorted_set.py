@@ -58,6 +58,8 @@ class BoundSortedSet(BoundField[T]):
     def zrange(self, start: int = 0, end: int = -1, *, withscores: Literal[False] = False) -> list[T]: ...
     @overload
     def zrange(self, start: int = 0, end: int = -1, *, withscores: Literal[True]) -> list[tuple[T, float]]: ...
+    @overload
+    def zrange(self, start: int = 0, end: int = -1, *, withscores: bool) -> list[T] | list[tuple[T, float]]: ...
     def zrange(self, start: int = 0, end: int = -1, *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZRANGE: values between two ranks by ascending score."""
         if withscores:
@@ -68,6 +70,8 @@ class BoundSortedSet(BoundField[T]):
     def zrevrange(self, start: int = 0, end: int = -1, *, withscores: Literal[False] = False) -> list[T]: ...
     @overload
     def zrevrange(self, start: int = 0, end: int = -1, *, withscores: Literal[True]) -> list[tuple[T, float]]: ...
+    @overload
+    def zrevrange(self, start: int = 0, end: int = -1, *, withscores: bool) -> list[T] | list[tuple[T, float]]: ...
     def zrevrange(self, start: int = 0, end: int = -1, *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZREVRANGE: values between two ranks by descending score."""
         if withscores:
@@ -80,6 +84,9 @@ class BoundSortedSet(BoundField[T]):
     @overload
     def zrangebyscore(self, min: Score, max: Score, start: int | None = None, num: int | None = None,
                       *, withscores: Literal[True]) -> list[tuple[T, float]]: ...
+    @overload
+    def zrangebyscore(self, min: Score, max: Score, start: int | None = None, num: int | None = None,
+                      *, withscores: bool) -> list[T] | list[tuple[T, float]]: ...
     def zrangebyscore(self, min: Score, max: Score, start: int | None = None, num: int | None = None,
                       *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZRANGEBYSCORE: values with a score between ``min`` and ``max``, optionally paged."""
@@ -93,6 +100,9 @@ class BoundSortedSet(BoundField[T]):
     @overload
     def zrevrangebyscore(self, max: Score, min: Score, start: int | None = None, num: int | None = None,
                          *, withscores: Literal[True]) -> list[tuple[T, float]]: ...
+    @overload
+    def zrevrangebyscore(self, max: Score, min: Score, start: int | None = None, num: int | None = None,
+                         *, withscores: bool) -> list[T] | list[tuple[T, float]]: ...
     def zrevrangebyscore(self, max: Score, min: Score, start: int | None = None, num: int | None = None,
                          *, withscores: bool = False) -> list[T] | list[tuple[T, float]]:
         """ZREVRANGEBYSCORE: values with a score between ``max`` and ``min``, by descending score."""
@@ -126,11 +136,12 @@ class BoundSortedSet(BoundField[T]):
         return self._write_int("ZREMRANGEBYSCORE", min, max)
 
 
-class SortedSet(Field[T, BoundSortedSet[T]], Generic[T]):
+class SortedSet(Field[T, BoundSortedSet[T], Mapping[T, float]], Generic[T]):
     """A Redis sorted set of values with float scores: ``ranking: SortedSet[str]``."""
 
     kind = "zset"
     bound_class = BoundSortedSet
+    replace_command = "ZADD"
     multi = True
 
     def values_to_store(self, value: object) -> list[bytes]:
@@ -144,6 +155,3 @@ class SortedSet(Field[T, BoundSortedSet[T]], Generic[T]):
             out += [repr(float(score)).encode(), self.encode(member)]
         return out
 
-
-    def __set__(self, instance: object, value: Mapping[T, float]) -> None:
-        BoundSortedSet(self, cast("Model[Any]", instance))._write_replace("ZADD", self.values_to_store(value))

@@ -45,11 +45,13 @@ class BoundString(BoundField[T]):
     def getrange(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
                  start: int, end: int) -> bytes:
         """GETRANGE: the stored bytes between two offsets (inclusive)."""
+        self._require("getrange", "str", "bytes")
         return replies.optional_bytes(self._read("GETRANGE", start, end)) or b""
 
     def append(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
                value: str | bytes) -> int:
         """APPEND bytes or text to the value; returns the new length."""
+        self._require("append", "str", "bytes")
         raw = value.encode() if isinstance(value, str) else value
         self._field.encode(value)  # same type as the field's, or InvalidValue before the write
         return self._write_int("APPEND", raw)
@@ -57,20 +59,24 @@ class BoundString(BoundField[T]):
     def setrange(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
                  offset: int, value: str | bytes) -> int:
         """SETRANGE: overwrite part of the value from ``offset``; returns the new length."""
+        self._require("setrange", "str", "bytes")
         self._field.encode(value)
         raw = value.encode() if isinstance(value, str) else value
         return self._write_int("SETRANGE", offset, raw)
 
     def incr(self: BoundString[int] | BoundString[int | None], amount: int = 1) -> int:
         """INCRBY: add ``amount`` and return the new value."""
+        self._require("incr", "int")
         return self._write_int("INCRBY", amount)
 
     def decr(self: BoundString[int] | BoundString[int | None], amount: int = 1) -> int:
         """DECRBY: subtract ``amount`` and return the new value."""
+        self._require("decr", "int")
         return self._write_int("DECRBY", amount)
 
     def incrbyfloat(self: BoundString[float] | BoundString[float | None], amount: float = 1.0) -> float:
         """INCRBYFLOAT: add ``amount`` and return the new value."""
+        self._require("incrbyfloat", "float")
         return float(self._write_raw("INCRBYFLOAT", repr(float(amount))) or 0)
 
     def getbit(self, offset: int) -> int:
@@ -79,6 +85,7 @@ class BoundString(BoundField[T]):
 
     def setbit(self: BoundString[bytes] | BoundString[bytes | None], offset: int, value: int) -> int:
         """SETBIT on the stored bytes; returns the previous bit."""
+        self._require("setbit", "bytes")
         return self._write_int("SETBIT", offset, 1 if value else 0)
 
     def bitcount(self, start: int | None = None, end: int | None = None) -> int:
@@ -88,11 +95,11 @@ class BoundString(BoundField[T]):
         return replies.integer(self._read("BITCOUNT", start, end))
 
 
-class String(Field[T, BoundString[T]], Generic[T]):
+class String(Field[T, BoundString[T], T], Generic[T]):
     """A field in a Redis string of its own: ``wheels: String[int] = field(default=2)``."""
 
     kind = "string"
     bound_class = BoundString
 
-    def __set__(self, instance: object, value: T) -> None:
-        BoundString(self, cast("Model[Any]", instance)).set(value)
+    def assign(self, instance: Model[Any], value: object) -> None:
+        BoundString(self, instance).set(cast(T, value))

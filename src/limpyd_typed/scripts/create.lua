@@ -2,7 +2,8 @@
 -- KEYS[1] = pks set, KEYS[2] = AutoPK counter, KEYS[3..] = index keys referenced by position.
 -- ARGV[1] = "auto" or "given", ARGV[2] = the given pk, ARGV[3] = instance hash prefix,
 -- ARGV[4] = F, then F fields as: kind, own-key prefix (or ""), hash slot (or ""),
---   index mode (0 none, 1 indexed, 2 unique), index key position (0 if none), n, n values
+--   index mode (0 none, 1 indexed, 2 unique), index key position (0 if none),
+--   normalisation ("float" or ""), n, n values
 --   (values are pairs for hash (sub-key, value) and zset (score, member)).
 -- Instance hash and own keys are named from the pk, which for AutoPK exists only in here; they
 -- carry the same hash tag as KEYS[1], so they live in the same cluster slot.
@@ -13,20 +14,21 @@ for i = 1, tonumber(ARGV[4]) do
     kind = ARGV[pos], prefix = ARGV[pos + 1], slot = ARGV[pos + 2],
     mode = tonumber(ARGV[pos + 3]), idx = KEYS[tonumber(ARGV[pos + 4])], values = {},
   }
-  local n = tonumber(ARGV[pos + 5])
-  for j = 1, n do f.values[j] = ARGV[pos + 5 + j] end
+  local how = ARGV[pos + 5]
+  local n = tonumber(ARGV[pos + 6])
+  for j = 1, n do f.values[j] = ARGV[pos + 6 + j] end
   f.entries = {}
   if f.mode > 0 then
     if f.kind == "hash" then
-      for j = 1, n, 2 do f.entries[esc_idx(f.values[j]) .. "\0" .. esc_idx(f.values[j + 1])] = true end
+      for j = 1, n, 2 do f.entries[esc_idx(f.values[j]) .. "\0" .. esc_idx(norm(f.values[j + 1], how))] = true end
     elseif f.kind == "zset" then
-      for j = 2, n, 2 do f.entries[esc_idx(f.values[j])] = true end
+      for j = 2, n, 2 do f.entries[esc_idx(norm(f.values[j], how))] = true end
     else
-      for j = 1, n do f.entries[esc_idx(f.values[j])] = true end
+      for j = 1, n do f.entries[esc_idx(norm(f.values[j], how))] = true end
     end
   end
   fields[i] = f
-  pos = pos + 6 + n
+  pos = pos + 7 + n
 end
 
 -- Every check before the first write, so a refused instance leaves nothing behind.

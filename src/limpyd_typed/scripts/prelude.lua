@@ -35,18 +35,25 @@ local function call_chunked(cmd, key, items)
   end
 end
 
+-- The indexed form of a stored value. Floats are indexed by their "%.17g" text (what Python's
+-- format(x, ".17g") gives), because INCRBYFLOAT writes "1" where the client writes "1.0".
+local function norm(v, how)
+  if how == "float" then return string.format("%.17g", tonumber(v)) end
+  return v
+end
+
 -- The index entries a field's current value contributes, as a set {entry = true}.
-local function entries_of(kind, key, slot)
+local function entries_of(kind, key, slot, how)
   local out = {}
   if kind == "string" then
     local v = redis.call("GET", key)
-    if v then out[esc_idx(v)] = true end
+    if v then out[esc_idx(norm(v, how))] = true end
   elseif kind == "islot" then
     local v = redis.call("HGET", key, slot)
-    if v then out[esc_idx(v)] = true end
+    if v then out[esc_idx(norm(v, how))] = true end
   elseif kind == "hash" then
     local kv = redis.call("HGETALL", key)
-    for i = 1, #kv, 2 do out[esc_idx(kv[i]) .. "\0" .. esc_idx(kv[i + 1])] = true end
+    for i = 1, #kv, 2 do out[esc_idx(kv[i]) .. "\0" .. esc_idx(norm(kv[i + 1], how))] = true end
   else
     local values
     if kind == "set" then
@@ -56,7 +63,7 @@ local function entries_of(kind, key, slot)
     else
       values = redis.call("ZRANGE", key, 0, -1)
     end
-    for i = 1, #values do out[esc_idx(values[i])] = true end
+    for i = 1, #values do out[esc_idx(norm(values[i], how))] = true end
   end
   return out
 end

@@ -1,8 +1,9 @@
 -- One write to the fields of one instance, with its index updates, atomically.
 -- KEYS[1] = the model's pks set; the other KEYS are data and index keys referenced by position.
--- ARGV[1] = pk; ARGV[2] = F, the number of field specs, then F specs of 5 values:
+-- ARGV[1] = pk; ARGV[2] = F, the number of field specs, then F specs of 6 values:
 --   kind (string|islot|hash|set|list|zset), data key position, hash slot (islot) or "",
---   index mode (0 none, 1 indexed, 2 unique), index key position (0 when not indexed)
+--   index mode (0 none, 1 indexed, 2 unique), index key position (0 when not indexed),
+--   value normalisation for the index ("float" or "")
 -- then C, the number of commands, each as: argc, command, key position, args...
 -- Returns {1, reply of the last command} | {0, "missing"} | {0, "unique", spec, raw value, holder pk}
 local pk = ARGV[1]
@@ -14,17 +15,17 @@ local any_index, any_unique = false, false
 for i = 1, tonumber(ARGV[2]) do
   local spec = {
     kind = ARGV[pos], key = KEYS[tonumber(ARGV[pos + 1])], slot = ARGV[pos + 2],
-    mode = tonumber(ARGV[pos + 3]), idx = KEYS[tonumber(ARGV[pos + 4])],
+    mode = tonumber(ARGV[pos + 3]), idx = KEYS[tonumber(ARGV[pos + 4])], how = ARGV[pos + 5],
   }
   if spec.mode > 0 then any_index = true end
   if spec.mode == 2 then any_unique = true end
   specs[i] = spec
-  pos = pos + 5
+  pos = pos + 6
 end
 
 -- Before: index entries (to diff) and, when a unique clash may force a rollback, raw state.
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.old = entries_of(spec.kind, spec.key, spec.slot) end
+  if spec.mode > 0 then spec.old = entries_of(spec.kind, spec.key, spec.slot, spec.how) end
   if any_unique then spec.raw = raw_state(spec.kind, spec.key, spec.slot) end
 end
 
@@ -43,7 +44,7 @@ end
 if not any_index then return {1, reply} end
 
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.new = entries_of(spec.kind, spec.key, spec.slot) end
+  if spec.mode > 0 then spec.new = entries_of(spec.kind, spec.key, spec.slot, spec.how) end
 end
 if any_unique then
   for n, spec in ipairs(specs) do
