@@ -7,8 +7,8 @@ Every test talks to the real server of the session (see tests/conftest.py).
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, cast
 
 import pytest
 
@@ -56,7 +56,7 @@ def snapshot(db: Database) -> Snapshot:
     cursor = 0
     while True:
         reply = db.execute("SCAN", cursor, "COUNT", 1000)
-        assert isinstance(reply, list)
+        assert isinstance(reply, (list, tuple))
         cursor = int(reply[0])
         for key in replies.bytes_list(reply[1]):
             kind = replies.optional_bytes(db.execute("TYPE", key)) or b""
@@ -301,7 +301,6 @@ def test_unique_violation_at_creation_leaves_nothing_behind(db: Database) -> Non
     assert "s1" in message
     after = snapshot(db)
     assert without_counter(after, MFull) == without_counter(before, MFull)
-    assert set(after) - {MFull._keys.next_pk.encode()} == set(before) - {MFull._keys.next_pk.encode()}
     # No ghost: the next instance is a real one, with only its own data.
     created = MFull(code="c2", serial="s2")
     assert MFull.collection(code="c2")[:] == [created.pk.get()]
@@ -380,7 +379,8 @@ def test_get_by_pk() -> None:
     got = MBike.get(2)
     assert got == second
     assert got.name.get() == "b"
-    assert MBike.get("2") == second  # digits name the same AutoPK instance
+    untyped = cast("type[Model[Any]]", MBike)  # limpyd gave pks as str: "2" still names AutoPK 2
+    assert untyped.get("2") == second
     with pytest.raises(DoesNotExist):
         MBike.get(3)
     assert MNamed(name="x y").pk_value == MNamed.get("x y").pk_value
@@ -400,8 +400,9 @@ def test_get_by_filters() -> None:
     with pytest.raises(MultipleObjectsReturned):
         MNamed.get(age=40)
     assert MNamed.get(age=41) == p3
-    with pytest.raises(TypeError):
-        MBike.get(1, name="a")
+    get_any = cast("Callable[..., object]", MBike.get)  # the type checkers refuse the call below
+    with pytest.raises(TypeError, match="not both"):
+        get_any(1, name="a")
 
 
 def test_exists() -> None:
@@ -506,7 +507,7 @@ def test_hmset_keeps_indexes_and_uniqueness() -> None:
     assert bike.hmset(name="c", color="green")
     assert MBike.collection(name="c")[:] == [1]
     assert MBike.collection(name="a")[:] == []
-    with pytest.raises(UniquenessError, match="'b'"):
+    with pytest.raises(UniquenessError, match="'c'.*pk=1"):
         other.hmset(name="c", color="pink")
     assert other.hmget("name", "color") == ["b", None]
 

@@ -215,6 +215,14 @@ class BoundField(Generic[T]):
         if held not in type_names:
             raise InvalidValue(f"{self._field.qualname} holds {held}: {method}() needs a {' or '.join(type_names)} field")
 
+    def _amount(self, method: str, amount: object, *, whole: bool) -> int | float:
+        """An increment, checked before any write: an int (whole) or an int or float, never a bool."""
+        allowed = (int,) if whole else (int, float)
+        if isinstance(amount, bool) or not isinstance(amount, allowed):
+            expected = "an int" if whole else "a number"
+            raise InvalidValue(f"{self._field.qualname}.{method}: amount must be {expected}, got {amount!r}")
+        return amount
+
     def _write_int(self, command: str, *args: bytes | str | int | float) -> int:
         reply = self._write(command, *args)
         return int(reply) if isinstance(reply, (int, bytes)) else 0

@@ -79,12 +79,12 @@ class BoundHash(BoundField[T]):
     def hincrby(self: BoundHash[int], key: str, amount: int = 1) -> int:
         """HINCRBY: add ``amount`` to ``key``; returns the new value."""
         self._require("hincrby", "int")
-        return self._write_int("HINCRBY", self._sub_key(key), amount)
+        return self._write_int("HINCRBY", self._sub_key(key), self._amount("hincrby", amount, whole=True))
 
     def hincrbyfloat(self: BoundHash[float], key: str, amount: float = 1.0) -> float:
         """HINCRBYFLOAT: add ``amount`` to ``key``; returns the new value."""
         self._require("hincrbyfloat", "float")
-        return float(self._write_raw("HINCRBYFLOAT", self._sub_key(key), repr(float(amount))) or 0)
+        return float(self._write_raw("HINCRBYFLOAT", self._sub_key(key), repr(float(self._amount("hincrbyfloat", amount, whole=False)))) or 0)
 
     def hdel(self, *keys: str) -> int:
         """HDEL: remove sub-keys; returns how many existed."""
