@@ -13,7 +13,7 @@ import types
 import typing
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Generic, TypeVar
 
@@ -63,7 +63,10 @@ def _reject(value: object, expected: str) -> typing.NoReturn:
 def _encode_str(value: object) -> bytes:
     if not isinstance(value, str):
         _reject(value, "str")
-    return value.encode("utf-8")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CodecError(f"{value!r} is not valid text (lone surrogate at {exc.start}); store it in a bytes field") from None
 
 
 def _encode_bytes(value: object) -> bytes:
@@ -76,14 +79,20 @@ def _encode_int(value: object) -> bytes:
     # bool is an int subclass, but True stored as "1" in an int field is a bug waiting to happen.
     if not isinstance(value, int) or isinstance(value, bool):
         _reject(value, "int")
-    return str(int(value)).encode()
+    try:
+        return str(int(value)).encode()
+    except ValueError as exc:  # more digits than Python converts to text (sys.get_int_max_str_digits)
+        raise CodecError(f"int too large to store: {exc}") from None
 
 
 def _encode_float(value: object) -> bytes:
     # int is accepted where float is expected, as the type checkers accept it.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _reject(value, "float")
-    return repr(float(value)).encode()
+    try:
+        return repr(float(value)).encode()
+    except OverflowError:
+        raise CodecError(f"int too large for a float: {value!r}") from None
 
 
 def _encode_bool(value: object) -> bytes:
@@ -118,6 +127,21 @@ def _encode_datetime(value: object) -> bytes:
     if value.tzinfo is None or value.utcoffset() is None:
         raise CodecError(f"naive datetime {value!r}: give it a tzinfo (for example datetime.timezone.utc)")
     return value.isoformat().encode()
+
+
+def _decode_datetime(raw: bytes) -> datetime:
+    # Python 3.11's fromisoformat drops the fraction of a second of a UTC offset
+    # ("+00:00:00.000001" reads as UTC), so the offset is parsed here.
+    text = raw.decode()
+    cut = max(text.rfind("+"), text.rfind("-"))
+    if cut <= text.find("T"):
+        return datetime.fromisoformat(text)
+    sign = -1 if text[cut] == "-" else 1
+    hours, minutes, *rest = text[cut + 1 :].split(":")
+    seconds = float(rest[0]) if rest else 0.0
+    micro = round(seconds * 1_000_000)
+    offset = timedelta(hours=int(hours), minutes=int(minutes), microseconds=micro)
+    return datetime.fromisoformat(text[:cut]).replace(tzinfo=timezone(sign * offset))
 
 
 def _encode_date(value: object) -> bytes:
@@ -155,7 +179,7 @@ _SIMPLE: dict[type, Codec[typing.Any]] = {
     float: Codec("float", _encode_float, lambda raw: float(raw), numeric=True, index_form="float"),
     bool: Codec("bool", _encode_bool, _decode_bool, numeric=True),
     Decimal: Codec("Decimal", _encode_decimal, _decode_decimal, numeric=True),
-    datetime: Codec("datetime", _encode_datetime, lambda raw: datetime.fromisoformat(raw.decode())),
+    datetime: Codec("datetime", _encode_datetime, _decode_datetime),
     date: Codec("date", _encode_date, lambda raw: date.fromisoformat(raw.decode())),
     uuid.UUID: Codec("UUID", _encode_uuid, lambda raw: uuid.UUID(raw.decode())),
 }
