@@ -8,7 +8,7 @@ flushed before every test, so never point it at data you care about.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -45,7 +45,8 @@ class CountingConnection(UnixDomainSocketConnection):
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
         for counter in _COUNTERS:
             counter.count += 1
-        super().send_packed_command(command, check_health)
+        send: Callable[[Any, bool], None] = super().send_packed_command  # untyped in redis-py
+        send(command, check_health)
 
 
 def no_retry() -> redis.retry.Retry:
@@ -68,7 +69,8 @@ def db(server_url: str) -> Iterator[Database]:
     """A fresh Database on the test server, emptied before the test."""
     database = Database(server_url, retry=no_retry())
     if server_url.startswith("unix://"):
-        database.connection.connection_pool.connection_class = CountingConnection
+        # redis-py types connection_class as type[Connection]; ours is a unix-socket connection.
+        setattr(database.connection.connection_pool, "connection_class", CountingConnection)
     database.connection.flushdb()
     yield database
     database.connection.close()

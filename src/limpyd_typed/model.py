@@ -16,8 +16,27 @@ from .fields.pk import PK, AutoPK
 from .keys import ModelKeys
 
 if TYPE_CHECKING:
-    from .expressions import Condition
+    from collections.abc import Callable
+
+    from .expressions import Attr, Condition
+    from .fields.pk import BoundPK
     from .query import Collection
+
+    _P = TypeVar("_P")
+    _O = TypeVar("_O")
+
+    class _PKAccess(Generic[_P]):
+        """What ``.pk`` is for the type checkers: an Attr on the class, the bound pk on an instance."""
+
+        @overload
+        def __get__(self, instance: None, owner: type[_O]) -> Attr[_O, _P]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> BoundPK[_P]: ...
+        def __get__(self, instance: object, owner: type[Any]) -> Attr[Any, _P] | BoundPK[_P]: ...
+
+    # A decorated method rather than `pk: PK[PKT]`: mypy refuses class access to an instance
+    # variable whose type holds a class type variable.
+    def _pk_access(method: Callable[[Any], _P]) -> _PKAccess[_P]: ...
 
 # Names a field may not take: they are the model's own API.
 _RESERVED = frozenset(
@@ -110,7 +129,8 @@ class Model(Generic[PKT]):
 
     if TYPE_CHECKING:
         # Whatever the pk field's name, ``.pk`` reaches it; its type is the model's PKT.
-        pk: PK[PKT]
+        @_pk_access
+        def pk(self) -> PKT: ...
 
     def __init_subclass__(
         cls,
