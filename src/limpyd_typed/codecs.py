@@ -52,7 +52,7 @@ class Codec(Generic[T]):
     def indexed(self, raw: bytes) -> bytes:
         """The form under which a stored value is indexed (see ``index_form``)."""
         if self.index_form == "float":
-            return b"%.17g" % float(raw)
+            return b"%.17g" % (float(raw) + 0.0)  # + 0.0 turns -0.0 into 0.0, as the scripts do
         return raw
 
 

@@ -38,7 +38,8 @@ end
 -- The indexed form of a stored value. Floats are indexed by their "%.17g" text (what Python's
 -- format(x, ".17g") gives), because INCRBYFLOAT writes "1" where the client writes "1.0".
 local function norm(v, how)
-  if how == "float" then return string.format("%.17g", tonumber(v)) end
+  -- "+ 0.0" turns -0 into 0: equal floats must share one entry.
+  if how == "float" then return string.format("%.17g", tonumber(v) + 0.0) end
   return v
 end
 
