@@ -10,6 +10,7 @@ from .exceptions import (
     ImplementationError,
     InvalidValue,
     LimpydError,
+    MultipleObjectsReturned,
     QueryError,
     UniquenessError,
 )
@@ -32,7 +33,7 @@ from .fields import (
     String,
     field,
 )
-from .model import Model, MultipleObjectsReturned
+from .model import Model
 from .query import Collection
 
 __all__ = [

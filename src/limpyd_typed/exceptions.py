@@ -25,3 +25,7 @@ class InvalidValue(LimpydError, TypeError, ValueError):
 
 class QueryError(LimpydError):
     """A collection asks for something the indexes cannot answer."""
+
+
+class MultipleObjectsReturned(LimpydError):
+    """``Model.get(**filters)`` matched more than one instance."""

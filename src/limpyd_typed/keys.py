@@ -7,8 +7,6 @@ Layout for a model ``Name`` in namespace ``ns`` (every part escaped, see ``escap
     lt:{ns:Name}:obj:<pk>         the instance hash (all InstanceHash fields of one instance)
     lt:{ns:Name}:f:<field>:<pk>   a field stored in a key of its own (String, Hash, Set, List, SortedSet)
     lt:{ns:Name}:idx:<field>      the index of a field (a sorted set, see indexes.py)
-    lt:{ns:Name}:tmp:<random>     temporary keys of queries, always removed
-    lt:{ns:Name}:stored:<random>  stored collection results
 
 The ``{...}`` part is a Redis Cluster hash tag: every key of a model lives in one slot, so every
 script that touches a model touches one slot.
@@ -17,8 +15,7 @@ script that touches a model touches one slot.
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Bytes left as they are inside a key part; everything else becomes %XX. The set excludes the
 # separator ':', the hash-tag braces, glob characters (* ? [ ]), '>' (SORT's '->') and '%' itself,
@@ -34,29 +31,23 @@ def escape_part(raw: bytes | str) -> str:
     return _SAFE.sub(lambda m: b"%%%02X" % m.group()[0], data).decode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ModelKeys:
-    """Key names of one model; built once per model class."""
+    """Key names of one model, built once per model class (writes only append an escaped pk)."""
 
     namespace: str
     model_name: str
+    tag: str = field(init=False, compare=False)
+    pks: str = field(init=False, compare=False)
+    next_pk: str = field(init=False, compare=False)
+    # Prefix of instance hashes; the escaped pk completes it (the scripts append it too).
+    instance_prefix: str = field(init=False, compare=False)
 
-    @property
-    def tag(self) -> str:
-        return f"{ROOT}:{{{escape_part(self.namespace)}:{escape_part(self.model_name)}}}"
-
-    @property
-    def pks(self) -> str:
-        return f"{self.tag}:pks"
-
-    @property
-    def next_pk(self) -> str:
-        return f"{self.tag}:next_pk"
-
-    @property
-    def instance_prefix(self) -> str:
-        """Prefix of instance hashes; the escaped pk completes it (the scripts append it too)."""
-        return f"{self.tag}:obj:"
+    def __post_init__(self) -> None:
+        tag = f"{ROOT}:{{{escape_part(self.namespace)}:{escape_part(self.model_name)}}}"
+        for name, value in (("tag", tag), ("pks", f"{tag}:pks"), ("next_pk", f"{tag}:next_pk"),
+                            ("instance_prefix", f"{tag}:obj:")):
+            object.__setattr__(self, name, value)  # frozen: computed once, here
 
     def field_prefix(self, field_name: str) -> str:
         """Prefix of a field's own keys; the escaped pk completes it."""
@@ -70,12 +61,6 @@ class ModelKeys:
 
     def index(self, field_name: str) -> str:
         return f"{self.tag}:idx:{escape_part(field_name)}"
-
-    def temporary(self) -> str:
-        return f"{self.tag}:tmp:{uuid.uuid4().hex}"
-
-    def stored(self) -> str:
-        return f"{self.tag}:stored:{uuid.uuid4().hex}"
 
     @property
     def pattern(self) -> str:

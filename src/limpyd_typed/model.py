@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-import typing
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar, dataclass_transform
 
 from . import replies, writes
 from .database import Database
-from .exceptions import DoesNotExist, ImplementationError, InvalidValue, LimpydError
+from .declaration import declared_fields, declared_pk_type
+from .exceptions import DoesNotExist, ImplementationError, InvalidValue, MultipleObjectsReturned
 from .fields.base import MISSING, Field, FieldOptions, field
 from .fields.pk import PK, AutoPK
-from .keys import ModelKeys
+from .keys import ModelKeys, escape_part
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,69 +37,8 @@ if TYPE_CHECKING:
     # variable whose type holds a class type variable.
     def _pk_access(method: Callable[[Any], _P]) -> _PKAccess[_P]: ...
 
-# Names a field may not take: they are the model's own API.
-_RESERVED = frozenset(
-    {"database", "namespace", "abstract", "lockable", "collection_manager", "collection", "get", "get_or_connect",
-     "exists", "lazy_connect", "use_database", "delete", "hmget", "hmset", "hgetall", "hkeys", "hvals", "hlen",
-     "hdel", "pk_value"}
-)
-
-
-class MultipleObjectsReturned(LimpydError):
-    """``Model.get(**filters)`` matched more than one instance."""
-
-
-def _declared_fields(cls: type[Model[Any]]) -> dict[str, Field[Any, Any, Any]]:
-    """Fields from the annotations of ``cls`` and its bases, in declaration order (bases first)."""
-    from .fields.base import Field as FieldBase
-
-    found: dict[str, Field[Any, Any, Any]] = {}
-    for klass in reversed(cls.__mro__):
-        if not issubclass(klass, Model) or klass is Model:
-            continue
-        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
-            hint = _resolve(klass, name, annotation)
-            origin = typing.get_origin(hint) or hint
-            if not (isinstance(origin, type) and issubclass(origin, FieldBase)):
-                continue
-            declared = klass.__dict__.get(name)
-            if isinstance(declared, FieldBase):  # already built for a base class
-                found[name] = declared
-                continue
-            options = declared if isinstance(declared, FieldOptions) else FieldOptions()
-            if declared is not None and not isinstance(declared, FieldOptions):
-                options = FieldOptions(default=declared)
-            args = typing.get_args(hint)
-            value_type: object = args[0] if args else int  # a bare AutoPK holds ints
-            if not args and origin is not AutoPK:
-                raise ImplementationError(f"{cls.__name__}.{name}: say what {origin.__name__} holds, e.g. {origin.__name__}[str]")
-            found[name] = origin(value_type, options)
-    return found
-
-
-def _resolve(klass: type, name: str, annotation: object) -> object:
-    """The annotation of ``klass.name`` as an object (a string under ``from __future__ import annotations``)."""
-    if not isinstance(annotation, str):
-        return annotation
-    namespace = {**vars(sys.modules[klass.__module__]), klass.__name__: klass}
-    try:
-        return eval(annotation, namespace, dict(vars(klass)))  # noqa: S307 - the class's own annotation
-    except NameError as exc:
-        raise ImplementationError(f"{klass.__name__}.{name}: cannot resolve annotation {annotation!r} ({exc})") from None
-
-
 # The Python type of a model's primary key: int (AutoPK) unless the model says Model[str] etc.
 PKT = TypeVar("PKT", default=int)
-
-
-def _declared_pk_type(cls: type) -> object:
-    """The ``X`` of the nearest ``Model[X]`` base of ``cls`` (int when there is none)."""
-    for klass in cls.__mro__:
-        for base in klass.__dict__.get("__orig_bases__", ()):
-            origin = typing.get_origin(base)
-            if isinstance(origin, type) and issubclass(origin, Model):
-                return typing.get_args(base)[0]
-    return int
 
 
 # eq_default=False: instances compare and hash by class and pk (Model.__eq__/__hash__), not by fields.
@@ -119,11 +57,12 @@ class Model(Generic[PKT]):
     collection_manager: ClassVar[type[Collection[Any, Any, Any]]]
 
     _fields: ClassVar[dict[str, Field[Any, Any, Any]]] = {}
-    _pk_holder: ClassVar[tuple[PK[Any]]]
+    _pk_name: ClassVar[str]
     _keys: ClassVar[ModelKeys]
     _database_is_own: ClassVar[bool] = False
 
     _pk_bytes: bytes
+    _pk_key: str  # the pk escaped for key names, computed once
     pk_value: PKT
     """The pk of this instance, decoded (the same as ``pk.get()``)."""
 
@@ -159,7 +98,7 @@ class Model(Generic[PKT]):
 
     @classmethod
     def _build_fields(cls) -> None:
-        declared = _declared_fields(cls)
+        declared = declared_fields(cls, Model)
         cls._keys = ModelKeys(cls.namespace, cls.__name__)
         fields: dict[str, Field[Any, Any, Any]] = {}
         pks = [name for name, f in declared.items() if f.is_pk]
@@ -168,7 +107,7 @@ class Model(Generic[PKT]):
         if not pks:
             declared = {"pk": AutoPK(int, FieldOptions(init=False)), **declared}
         for name, declared_field in declared.items():
-            if name in _RESERVED or name.startswith("_"):
+            if name in _reserved_names() or name.startswith("_"):
                 raise ImplementationError(f"{cls.__name__}.{name}: this name is taken by the model API, rename the field")
             if name == "pk" and not declared_field.is_pk:
                 raise ImplementationError(f"{cls.__name__}.pk is reserved for the primary key, rename the field")
@@ -177,16 +116,14 @@ class Model(Generic[PKT]):
             setattr(cls, name, bound)
         cls._fields = fields
         pk_field = next(f for f in fields.values() if isinstance(f, PK))
-        pk_type = _declared_pk_type(cls)
+        pk_type = declared_pk_type(cls, Model)
         if pk_field.value_type != pk_type:
             shown = getattr(pk_field.value_type, "__name__", repr(pk_field.value_type))
             raise ImplementationError(
                 f"{cls.__name__}.{pk_field.name} holds {shown}: declare `class {cls.__name__}(Model[{shown}])` "
                 f"(or a base declared so) so that .pk and collections are typed {shown}"
             )
-        # Stored in __dict__ directly under a name that is not a field: a descriptor class attribute
-        # would turn into an Attr when read from the class.
-        type.__setattr__(cls, "_pk_holder", (pk_field,))
+        cls._pk_name = pk_field.name
         if pk_field.name != "pk":
             setattr(cls, "pk", pk_field)  # .pk reaches the pk whatever its name
 
@@ -226,10 +163,11 @@ class Model(Generic[PKT]):
 
     @classmethod
     def _pk_field(cls) -> PK[Any]:
-        return cls._pk_holder[0]
+        return cast(PK[Any], cls._fields[cls._pk_name])
 
     def _set_pk(self, raw: bytes) -> None:
         self._pk_bytes = raw
+        self._pk_key = escape_part(raw)
         self.pk_value = cast(PKT, type(self)._pk_field().decode(raw))
 
     @classmethod
@@ -265,20 +203,30 @@ class Model(Generic[PKT]):
     @classmethod
     def get(cls, pk: object = MISSING, /, **filters: object) -> Self:
         """The instance with this pk, or the only one matching ``filters``; DoesNotExist otherwise."""
-        cls._check_usable()
         if pk is not MISSING:
             if filters:
                 raise TypeError(f"{cls.__name__}.get() takes a pk or filters, not both")
             instance = cls.lazy_connect(cast(PKT, pk))
-            if not replies.integer(cls.database.execute("SISMEMBER", cls._keys.pks, instance._pk_bytes)):
+            if not instance._exists():
                 raise DoesNotExist(f"{cls.__name__} pk={pk!r} does not exist")
             return instance
-        found = cls.collection(manager=None, **filters)[:2]
+        found = cls._matching(filters)[:2]
         if not found:
             raise DoesNotExist(f"no {cls.__name__} matches {filters!r}")
         if len(found) > 1:
             raise MultipleObjectsReturned(f"several {cls.__name__} match {filters!r}; use collection()")
-        return cls._from_stored_pk(cls._encode_pk(found[0]))
+        return found[0]
+
+    def _exists(self) -> bool:
+        return bool(replies.integer(self.database.execute("SISMEMBER", type(self)._keys.pks, self._pk_bytes)))
+
+    @classmethod
+    def _matching(cls, filters: dict[str, object]) -> Collection[Self, PKT, Self]:
+        from .query import Collection
+
+        cls._check_usable()
+        pks: Collection[Self, PKT] = Collection(cls, (), filters)
+        return pks.instances()
 
     @classmethod
     def get_or_connect(cls, **values: object) -> tuple[Self, bool]:
@@ -297,16 +245,11 @@ class Model(Generic[PKT]):
     @classmethod
     def exists(cls, pk: object = MISSING, /, **filters: object) -> bool:
         """Whether an instance has this pk, or matches ``filters``."""
-        try:
-            if pk is MISSING:
-                cls.get(**filters)
-            else:
-                cls.get(cast(PKT, pk), **filters)
-        except DoesNotExist:
-            return False
-        except MultipleObjectsReturned:
-            return True
-        return True
+        if pk is MISSING:
+            return bool(cls._matching(filters)[:1])
+        if filters:
+            raise TypeError(f"{cls.__name__}.exists() takes a pk or filters, not both")
+        return cls.lazy_connect(cast(PKT, pk))._exists()
 
     @classmethod
     def collection(cls, *conditions: Condition[Self], manager: type[Collection[Any, Any, Any]] | None = None,
@@ -345,7 +288,7 @@ class Model(Generic[PKT]):
 
     @property
     def _hash_key(self) -> str:
-        return type(self)._keys.instance_hash(self._pk_bytes)
+        return type(self)._keys.instance_prefix + self._pk_key
 
     def _redis(self, command: str, *args: str) -> object:
         """Run one read command on the instance hash."""
@@ -423,3 +366,8 @@ def _subclasses(cls: type[Model[Any]]) -> list[type[Model[Any]]]:
         out += [sub, *_subclasses(sub)]
     return out
 
+
+
+def _reserved_names() -> frozenset[str]:
+    """Names a field may not take: the model's own public API (``pk`` aside, which is the pk's)."""
+    return frozenset(name for name in (*vars(Model), *Model.__annotations__) if not name.startswith("_")) - {"pk"}

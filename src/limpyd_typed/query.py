@@ -157,15 +157,14 @@ class Collection(Generic[M, K, R]):
             if f.is_pk:
                 args += ["pk", 0, value]
             else:
-                script_keys.append(keys.index(f.name))
+                script_keys.append(f.index_key)
                 args += ["eq", len(script_keys), value]
         sort = self._sort or _Sort(self.model._pk_field(), False, False)
         f = sort.field
         mode = "pk" if f.is_pk else f.kind
-        prefix = keys.instance_prefix if f.kind == "islot" else "" if f.is_pk else f.key_prefix()
         numeric = f.codec.numeric and not sort.alpha
         pk_numeric = self.model._pk_field().codec.numeric
-        args += [mode, prefix, f.name if f.kind == "islot" else "", int(numeric), int(sort.desc), int(pk_numeric)]
+        args += [mode, f.key_prefix, f.slot, int(numeric), int(sort.desc), int(pk_numeric)]
         args += ["" if v is None else v for v in (start, stop, step)]
         args.append("count" if count else "")
         reply = scripts.QUERY(self.model.database, script_keys, args)

@@ -36,12 +36,8 @@ class _Keys:
         return pos
 
 
-def _slot(field: Field[Any, Any, Any]) -> str:
-    return field.name if field.kind == "islot" else ""
-
-
 def _index_pos(keys: _Keys, field: Field[Any, Any, Any]) -> int:
-    return keys.at(field.model._keys.index(field.name)) if field.indexed else 0
+    return keys.at(field.index_key) if field.index_key else 0
 
 
 def _uniqueness_error(field: Field[Any, Any, Any], raw: bytes, holder: bytes) -> UniquenessError:
@@ -64,12 +60,11 @@ def _uniqueness_error(field: Field[Any, Any, Any], raw: bytes, holder: bytes) ->
 def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any, Any]], commands: Sequence[Command]) -> object:
     """Run ``commands`` on fields of ``instance`` and move their index entries, in one script."""
     model = type(instance)
-    pk = instance._pk_bytes
     keys = _Keys(model._keys.pks)
-    args: list[scripts.ScriptArg] = [pk, len(fields)]
+    args: list[scripts.ScriptArg] = [instance._pk_bytes, len(fields)]
     for field in fields:
-        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), field.index_mode, _index_pos(keys, field),
-                 field.codec.index_form]
+        key = field.key_prefix + instance._pk_key
+        args += [field.kind, keys.at(key), field.slot, field.index_mode, _index_pos(keys, field), field.codec.index_form]
     args.append(len(commands))
     for name, key, *rest in commands:
         args += [len(rest) + 2, name, keys.at(key), *rest]
@@ -85,11 +80,10 @@ def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any, Any]], c
 def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[Field[Any, Any, Any], list[bytes]]) -> bytes:
     """Create an instance with its field values and index entries; returns its pk."""
     keys = _Keys(model._keys.pks, model._keys.next_pk)
-    args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", model._keys.instance_prefix, len(values)]
+    args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", len(values)]
     for field, stored in values.items():
-        prefix = "" if field.kind == "islot" else field.key_prefix()
-        args += [field.kind, prefix, _slot(field), field.index_mode, _index_pos(keys, field), field.codec.index_form,
-                 len(stored), *stored]
+        args += [field.kind, field.key_prefix, field.slot, field.index_mode, _index_pos(keys, field),
+                 field.codec.index_form, len(stored), *stored]
     reply = scripts.CREATE(model.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] == 1:
@@ -106,14 +100,15 @@ def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[F
 def delete_instance(instance: Model[Any]) -> None:
     """Delete every key of an instance and every index entry it holds."""
     model = type(instance)
-    pk = instance._pk_bytes
-    data_keys = [model._keys.instance_hash(pk)]
-    data_keys += [f.data_key(pk) for f in model._fields.values() if f.kind != "islot" and not f.is_pk]
+    stored = [f for f in model._fields.values() if not f.is_pk]
+    # Each data key once: every InstanceHash field shares the instance hash.
+    data_keys = list(dict.fromkeys(f.key_prefix + instance._pk_key for f in stored))
     keys = _Keys(model._keys.pks, *data_keys)
-    indexed = [f for f in model._fields.values() if f.indexed and not f.is_pk]
-    args: list[scripts.ScriptArg] = [pk, len(data_keys), len(indexed)]
+    indexed = [f for f in stored if f.indexed]
+    args: list[scripts.ScriptArg] = [instance._pk_bytes, len(data_keys), len(indexed)]
     for field in indexed:
-        args += [field.kind, keys.at(field.data_key(pk)), _slot(field), _index_pos(keys, field), field.codec.index_form]
+        key = field.key_prefix + instance._pk_key
+        args += [field.kind, keys.at(key), field.slot, _index_pos(keys, field), field.codec.index_form]
     reply = scripts.DELETE(instance.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] != 1:

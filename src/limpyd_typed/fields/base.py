@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, 
 
 from ..codecs import Codec, CodecError, codec_for
 from ..exceptions import ImplementationError, InvalidValue
+from ..keys import escape_part
 
 if TYPE_CHECKING:
     from ..expressions import Attr
@@ -77,6 +78,10 @@ class Field(Generic[T, B, V]):
 
     name: str
     model: type[Model[Any]]
+    # Set by bind(), once per model: the escaped pk completes key_prefix into the data key.
+    key_prefix: str
+    slot: str  # the instance-hash slot (InstanceHash), else ""
+    index_key: str  # "" when the field is not indexed
 
     def __init__(self, value_type: object, options: FieldOptions) -> None:
         self.value_type = value_type
@@ -94,8 +99,14 @@ class Field(Generic[T, B, V]):
         bound = copy.copy(self)
         bound.model = model
         bound.name = name
+        bound.key_prefix = bound.own_key_prefix()
+        bound.slot = ""
+        bound.index_key = model._keys.index(name) if bound.indexed else ""
         bound.check_declaration()
         return bound
+
+    def own_key_prefix(self) -> str:
+        return self.model._keys.field_prefix(self.name)
 
     def check_declaration(self) -> None:
         if self.options.unique and not self.can_be_unique:
@@ -174,10 +185,7 @@ class Field(Generic[T, B, V]):
 
     def data_key(self, pk: bytes) -> str:
         """The key holding this field's value for the instance ``pk``."""
-        return self.model._keys.field(self.name, pk)
-
-    def key_prefix(self) -> str:
-        return self.model._keys.field_prefix(self.name)
+        return self.key_prefix + escape_part(pk)
 
 
     def __repr__(self) -> str:
@@ -197,7 +205,7 @@ class BoundField(Generic[T]):
     @property
     def key(self) -> str:
         """The Redis key holding this field for this instance."""
-        return self._field.data_key(self._instance._pk_bytes)
+        return self._field.key_prefix + self._instance._pk_key
 
     def _read(self, command: str, *args: bytes | str | int | float) -> object:
         """Run one read command on this field's key (the single funnel of field reads)."""

@@ -68,8 +68,13 @@ class InstanceHash(Field[T, BoundInstanceHash[T], T], Generic[T]):
     kind = "islot"
     bound_class = BoundInstanceHash
 
-    def data_key(self, pk: bytes) -> str:
-        return self.model._keys.instance_hash(pk)
+    def bind(self, model: type[Model[Any]], name: str) -> InstanceHash[T]:
+        bound = cast(InstanceHash[T], super().bind(model, name))
+        bound.slot = name
+        return bound
+
+    def own_key_prefix(self) -> str:
+        return self.model._keys.instance_prefix  # every InstanceHash of an instance shares its hash
 
     def assign(self, instance: Model[Any], value: object) -> None:
         BoundInstanceHash(self, instance).hset(cast(T, value))

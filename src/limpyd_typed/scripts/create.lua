@@ -1,15 +1,15 @@
 -- Create one instance with all its field values and index entries, atomically.
 -- KEYS[1] = pks set, KEYS[2] = AutoPK counter, KEYS[3..] = index keys referenced by position.
--- ARGV[1] = "auto" or "given", ARGV[2] = the given pk, ARGV[3] = instance hash prefix,
--- ARGV[4] = F, then F fields as: kind, own-key prefix (or ""), hash slot (or ""),
+-- ARGV[1] = "auto" or "given", ARGV[2] = the given pk,
+-- ARGV[3] = F, then F fields as: kind, key prefix (the instance hash's for islot), hash slot (or ""),
 --   index mode (0 none, 1 indexed, 2 unique), index key position (0 if none),
 --   normalisation ("float" or ""), n, n values
 --   (values are pairs for hash (sub-key, value) and zset (score, member)).
 -- Instance hash and own keys are named from the pk, which for AutoPK exists only in here; they
 -- carry the same hash tag as KEYS[1], so they live in the same cluster slot.
 -- Returns {1, pk} | {0, "exists", pk} | {0, "unique", field number, raw value, holder pk}
-local fields, pos = {}, 5
-for i = 1, tonumber(ARGV[4]) do
+local fields, pos = {}, 4
+for i = 1, tonumber(ARGV[3]) do
   local f = {
     kind = ARGV[pos], prefix = ARGV[pos + 1], slot = ARGV[pos + 2],
     mode = tonumber(ARGV[pos + 3]), idx = KEYS[tonumber(ARGV[pos + 4])], values = {},
@@ -48,9 +48,10 @@ end
 
 redis.call("SADD", KEYS[1], pk)
 local kpk, epk = esc_key(pk), esc_idx(pk)
-local slots = {}
+local slots, hash_key = {}, nil
 for _, f in ipairs(fields) do
   if f.kind == "islot" then
+    hash_key = f.prefix .. kpk
     slots[#slots + 1] = f.slot
     slots[#slots + 1] = f.values[1]
   elseif #f.values > 0 then
@@ -60,5 +61,5 @@ for _, f in ipairs(fields) do
   end
   if f.mode > 0 then reindex(f.idx, {}, f.entries, epk) end
 end
-if #slots > 0 then call_chunked("HSET", ARGV[3] .. kpk, slots) end
+if hash_key then call_chunked("HSET", hash_key, slots) end
 return {1, pk}
