@@ -6,6 +6,7 @@ write that touches them is one atomic script.
 
 from .database import Database
 from .exceptions import (
+    CommandError,
     DoesNotExist,
     ImplementationError,
     InvalidValue,
@@ -35,6 +36,7 @@ from .fields import (
 )
 from .model import Model
 from .query import Collection
+from .server import ServerNotFound, ServerStartError
 
 __all__ = [
     "PK",
@@ -48,6 +50,7 @@ __all__ = [
     "BoundSortedSet",
     "BoundString",
     "Collection",
+    "CommandError",
     "Condition",
     "Database",
     "DoesNotExist",
@@ -61,6 +64,8 @@ __all__ = [
     "MultipleObjectsReturned",
     "QueryError",
     "Set",
+    "ServerNotFound",
+    "ServerStartError",
     "SortedSet",
     "String",
     "UniquenessError",

@@ -8,6 +8,7 @@ exactly: ``decode(encode(v)) == v`` (floats by ``repr``; aware datetimes keep th
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import types
 import typing
@@ -33,8 +34,9 @@ class Codec(Generic[T]):
     type_name: str
     encoder: typing.Callable[[object], bytes]
     decoder: typing.Callable[[bytes], T]
-    # Sort numerically (Lua tonumber) rather than by bytes.
-    numeric: bool = False
+    # How collections sort stored values: "int" (exact decimal integers), "float" (as numbers), or
+    # "bytes" (byte order).
+    sort_order: str = "bytes"
     # None is accepted and means "no value" (the key or hash slot is absent).
     nullable: bool = False
     # How the index writes a stored value: "" as it is; "float": its "%.17g" text, which Python and
@@ -90,9 +92,12 @@ def _encode_float(value: object) -> bytes:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _reject(value, "float")
     try:
-        return repr(float(value)).encode()
+        number = float(value)
     except OverflowError:
-        raise CodecError(f"int too large for a float: {value!r}") from None
+        raise CodecError("int too large for a float") from None
+    if number != number:
+        raise CodecError("NaN is not equal to itself: it cannot be indexed, sorted or found")
+    return repr(number).encode()
 
 
 def _encode_bool(value: object) -> bytes:
@@ -110,6 +115,8 @@ def _decode_bool(raw: bytes) -> bool:
 def _encode_decimal(value: object) -> bytes:
     if not isinstance(value, Decimal):
         _reject(value, "Decimal")
+    if value.is_nan():
+        raise CodecError("NaN is not equal to itself: it cannot be indexed, sorted or found")
     return str(value).encode()
 
 
@@ -175,10 +182,10 @@ def _enum_codec(enum_type: type[enum.Enum]) -> Codec[enum.Enum]:
 _SIMPLE: dict[type, Codec[typing.Any]] = {
     str: Codec("str", _encode_str, lambda raw: raw.decode("utf-8")),
     bytes: Codec("bytes", _encode_bytes, bytes),
-    int: Codec("int", _encode_int, lambda raw: int(raw), numeric=True),
-    float: Codec("float", _encode_float, lambda raw: float(raw), numeric=True, index_form="float"),
-    bool: Codec("bool", _encode_bool, _decode_bool, numeric=True),
-    Decimal: Codec("Decimal", _encode_decimal, _decode_decimal, numeric=True),
+    int: Codec("int", _encode_int, lambda raw: int(raw), sort_order="int"),
+    float: Codec("float", _encode_float, lambda raw: float(raw), sort_order="float", index_form="float"),
+    bool: Codec("bool", _encode_bool, _decode_bool, sort_order="int"),
+    Decimal: Codec("Decimal", _encode_decimal, _decode_decimal, sort_order="float"),
     datetime: Codec("datetime", _encode_datetime, _decode_datetime),
     date: Codec("date", _encode_date, lambda raw: date.fromisoformat(raw.decode())),
     uuid.UUID: Codec("UUID", _encode_uuid, lambda raw: uuid.UUID(raw.decode())),
@@ -195,8 +202,10 @@ def codec_for(hint: object) -> Codec[typing.Any]:
         inner = codec_for(members[0])
         if inner.nullable:
             return inner
-        return Codec(f"{inner.type_name} | None", inner.encoder, inner.decoder, inner.numeric, True, inner.index_form)
+        return dataclasses.replace(inner, type_name=f"{inner.type_name} | None", nullable=True)
     if isinstance(hint, type):
+        if issubclass(hint, enum.Flag):
+            raise ImplementationError(f"{hint.__name__} is a Flag: combined members have no name; store them in a Set field")
         if issubclass(hint, enum.Enum):
             return _enum_codec(hint)
         codec = _SIMPLE.get(hint)

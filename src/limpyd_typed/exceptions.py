@@ -23,6 +23,10 @@ class InvalidValue(LimpydError, TypeError, ValueError):
     """A value does not fit its field's type; raised before anything reaches Redis."""
 
 
+class CommandError(LimpydError):
+    """Redis refused a command (LSET out of range, an increment overflowing...); nothing was written."""
+
+
 class QueryError(LimpydError):
     """A collection asks for something the indexes cannot answer."""
 

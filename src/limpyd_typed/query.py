@@ -162,9 +162,9 @@ class Collection(Generic[M, K, R]):
         sort = self._sort or _Sort(self.model._pk_field(), False, False)
         f = sort.field
         mode = "pk" if f.is_pk else f.kind
-        numeric = f.codec.numeric and not sort.alpha
-        pk_numeric = self.model._pk_field().codec.numeric
-        args += [mode, f.key_prefix, f.slot, int(numeric), int(sort.desc), int(pk_numeric)]
+        value_order = "bytes" if sort.alpha else f.codec.sort_order
+        pk_order = self.model._pk_field().codec.sort_order
+        args += [mode, f.key_prefix, f.slot, value_order, int(sort.desc), pk_order]
         args += ["" if v is None else v for v in (start, stop, step)]
         args.append("count" if count else "")
         reply = scripts.QUERY(self.model.database, script_keys, args)

@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import scripts
-from .exceptions import DoesNotExist, UniquenessError
+from redis.exceptions import ResponseError
+
+from .exceptions import CommandError, DoesNotExist, UniquenessError
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -68,13 +70,21 @@ def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any, Any]], c
     args.append(len(commands))
     for name, key, *rest in commands:
         args += [len(rest) + 2, name, keys.at(key), *rest]
-    reply = scripts.WRITE(instance.database, keys.names, args)
+    try:
+        reply = scripts.WRITE(instance.database, keys.names, args)
+    except ResponseError as exc:  # the command itself failed, before anything was written
+        names = ", ".join(f.qualname for f in fields)
+        reason = str(exc).split(" script: ")[0]  # drop the script's sha and line
+        raise CommandError(f"{names}: Redis refused {commands[-1][0]}: {reason}; nothing was written") from None
     assert isinstance(reply, list)
     if reply[0] == 1:
         return reply[1] if len(reply) > 1 else None
     if reply[1] == b"missing":
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted?)")
-    raise _uniqueness_error(fields[int(reply[2]) - 1], reply[3], reply[4])
+    field = fields[int(reply[2]) - 1]
+    if reply[1] == b"range":
+        raise CommandError(f"{field.qualname}: the result {reply[3][:40]!r}... is beyond a float's range; nothing was written")
+    raise _uniqueness_error(field, reply[3], reply[4])
 
 
 def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[Field[Any, Any, Any], list[bytes]]) -> bytes:

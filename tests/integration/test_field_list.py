@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from limpyd_typed import (
+    CommandError,
     Database,
     DoesNotExist,
     InvalidValue,
@@ -305,7 +306,7 @@ def test_lset(db: Database, round_trips: RoundTrips, pair: tuple[Bike, Bike]) ->
 def test_lset_out_of_range_raises_and_changes_nothing(db: Database, pair: tuple[Bike, Bike]) -> None:
     one, _ = pair
     before = snapshot(db)
-    with pytest.raises(redis.ResponseError):
+    with pytest.raises(CommandError, match=r"Bike\.parts: Redis refused LSET: (ERR )?index out of range; nothing was written"):
         one.parts.lset(10, "x")
     assert snapshot(db) == before
 

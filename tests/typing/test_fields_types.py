@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import redis
 from typing_extensions import assert_type
 
 from limpyd_typed import (
@@ -279,12 +278,12 @@ def test_assignment_rejections(bike: FieldsBike) -> None:
 
 
 def test_method_rejections(bike: FieldsBike) -> None:
-    with pytest.raises((InvalidValue, redis.ResponseError)):
+    with pytest.raises(InvalidValue):
         bike.label.incr()  # type: ignore[misc]
-    with pytest.raises((InvalidValue, redis.ResponseError)):
+    with pytest.raises(InvalidValue):
         bike.name.hincrby()  # type: ignore[misc]
     bike.headers.hset("a", "x")
-    with pytest.raises((InvalidValue, redis.ResponseError)):
+    with pytest.raises(InvalidValue):
         bike.headers.hincrby("a")  # type: ignore[misc]
     with pytest.raises(InvalidValue):
         bike.wheels.append("x")  # type: ignore[misc]

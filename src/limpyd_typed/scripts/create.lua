@@ -37,7 +37,7 @@ if ARGV[1] == "given" and redis.call("SISMEMBER", KEYS[1], pk) == 1 then return 
 for n, f in ipairs(fields) do
   if f.mode == 2 then
     for e in pairs(f.entries) do
-      local holder = unique_holder(f.idx, e, "")
+      local holder = unique_holder(f.idx, e, NO_PK)
       if holder then return {0, "unique", n, unesc_idx(e), holder} end
     end
   end

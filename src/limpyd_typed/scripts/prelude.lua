@@ -1,18 +1,14 @@
 -- Shared by every script; mirrors keys.py (key parts) and indexes.py (index entries).
 
 -- Escape one part of an index entry: \0 -> \1\1, \1 -> \1\2 (order-preserving, NUL-free).
+local ESC = {["\0"] = "\1\1", ["\1"] = "\1\2"}
+local UNESC = {["\1\1"] = "\0", ["\1\2"] = "\1"}
 local function esc_idx(s)
-  return (string.gsub(s, "[%z\1]", function(c)
-    if c == "\1" then return "\1\2" end
-    return "\1\1"
-  end))
+  return (string.gsub(s, "[%z\1]", ESC))
 end
 
 local function unesc_idx(s)
-  return (string.gsub(s, "\1([\1\2])", function(c)
-    if c == "\1" then return "\0" end
-    return "\1"
-  end))
+  return (string.gsub(s, "\1[\1\2]", UNESC))
 end
 
 -- Escape one component of a key name, exactly like keys.escape_part.
@@ -22,9 +18,14 @@ local function esc_key(s)
   end))
 end
 
--- The pk at the end of an index member.
-local function member_pk(m)
-  return unesc_idx(string.match(m, "([^%z]*)$"))
+-- The lex range holding exactly the members of entry e (see indexes.equal_range).
+local function lex_bounds(e)
+  return "[" .. e .. "\0", "(" .. e .. "\1"
+end
+
+-- The pk of a member of entry e: what follows "e \0" (found by length, never by scanning).
+local function member_pk(m, e)
+  return unesc_idx(string.sub(m, #e + 2))
 end
 
 -- Variadic commands in chunks: Lua's unpack has a small stack limit.
@@ -33,6 +34,20 @@ local function call_chunked(cmd, key, items)
   for i = 1, #items, CHUNK do
     redis.call(cmd, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
   end
+end
+
+-- One command with its values after the key, in chunks when there are many (unpack's limit).
+-- Counting commands add up their replies; the others (pushes) answer with their last reply.
+local SUMMED = {SADD = true, SREM = true, ZADD = true, ZREM = true, HSET = true, HDEL = true}
+local function call_values(cmd, key, values)
+  if #values <= CHUNK then return redis.call(cmd, key, unpack(values)) end
+  local total, reply = 0, nil
+  for i = 1, #values, CHUNK do
+    reply = redis.call(cmd, key, unpack(values, i, math.min(i + CHUNK - 1, #values)))
+    if SUMMED[cmd] then total = total + reply end
+  end
+  if SUMMED[cmd] then return total end
+  return reply
 end
 
 -- The indexed form of a stored value. Floats are indexed by their "%.17g" text (what Python's
@@ -69,11 +84,14 @@ local function entries_of(kind, key, slot, how)
   return out
 end
 
--- The pk of another instance holding entry e in unique index idx, or nil.
+-- The pk of an instance other than epk holding entry e in unique index idx, or nil. An escaped
+-- pk never contains a NUL byte, so epk = "\0" means "any instance" (one being created).
+local NO_PK = "\0"
 local function unique_holder(idx, e, epk)
-  local found = redis.call("ZRANGEBYLEX", idx, "[" .. e .. "\0", "(" .. e .. "\1", "LIMIT", 0, 2)
+  local low, high = lex_bounds(e)
+  local found = redis.call("ZRANGEBYLEX", idx, low, high, "LIMIT", 0, 2)
   for i = 1, #found do
-    local holder = string.match(found[i], "([^%z]*)$")
+    local holder = string.sub(found[i], #e + 2)
     if holder ~= epk then return unesc_idx(holder) end
   end
   return nil

@@ -6,12 +6,13 @@
 --   value normalisation for the index ("float" or "")
 -- then C, the number of commands, each as: argc, command, key position, args...
 -- Returns {1, reply of the last command} | {0, "missing"} | {0, "unique", spec, raw value, holder pk}
+--   | {0, "range", spec, raw value} (INCRBYFLOAT beyond a double: undone)
 local pk = ARGV[1]
 if redis.call("SISMEMBER", KEYS[1], pk) == 0 then return {0, "missing"} end
 local epk = esc_idx(pk)
 
 local specs, pos = {}, 3
-local any_index, any_unique = false, false
+local any_index, any_unique, any_float = false, false, false
 for i = 1, tonumber(ARGV[2]) do
   local spec = {
     kind = ARGV[pos], key = KEYS[tonumber(ARGV[pos + 1])], slot = ARGV[pos + 2],
@@ -19,14 +20,20 @@ for i = 1, tonumber(ARGV[2]) do
   }
   if spec.mode > 0 then any_index = true end
   if spec.mode == 2 then any_unique = true end
+  if spec.how == "float" and spec.kind ~= "set" and spec.kind ~= "list" and spec.kind ~= "zset" then any_float = true end
   specs[i] = spec
   pos = pos + 6
 end
 
--- Before: index entries (to diff) and, when a unique clash may force a rollback, raw state.
+-- Before: index entries (to diff) and, when the write may have to be undone (a unique clash, a
+-- float out of range), raw state.
+local undoable = any_unique or any_float
 for _, spec in ipairs(specs) do
   if spec.mode > 0 then spec.old = entries_of(spec.kind, spec.key, spec.slot, spec.how) end
-  if any_unique then spec.raw = raw_state(spec.kind, spec.key, spec.slot) end
+  if undoable then spec.raw = raw_state(spec.kind, spec.key, spec.slot) end
+end
+local function undo()
+  for _, s in ipairs(specs) do restore(s.kind, s.key, s.slot, s.raw) end
 end
 
 -- The commands themselves. A failing command raises before writing anything, and it runs
@@ -35,10 +42,26 @@ local reply
 local ncmds = tonumber(ARGV[pos]); pos = pos + 1
 for _ = 1, ncmds do
   local argc = tonumber(ARGV[pos])
-  local args = {ARGV[pos + 1], KEYS[tonumber(ARGV[pos + 2])]}
-  for j = 3, argc do args[j] = ARGV[pos + j] end
-  reply = redis.call(unpack(args))
+  local cmd, key, values = ARGV[pos + 1], KEYS[tonumber(ARGV[pos + 2])], {}
+  for j = 3, argc do values[j - 2] = ARGV[pos + j] end
+  reply = call_values(cmd, key, values)
   pos = pos + argc + 1
+end
+
+-- INCRBYFLOAT computes in long double: a result beyond a double's range reads back as inf.
+if any_float then
+  for n, spec in ipairs(specs) do
+    if spec.how == "float" then
+      local values = spec.kind == "hash" and redis.call("HVALS", spec.key) or {raw_state(spec.kind, spec.key, spec.slot)}
+      for _, v in ipairs(values) do
+        local x = tonumber(v)
+        if v and (x == math.huge or x == -math.huge) and not string.find(v, "inf", 1, true) then
+          undo()
+          return {0, "range", n, v}
+        end
+      end
+    end
+  end
 end
 
 if not any_index then return {1, reply} end
@@ -53,7 +76,7 @@ if any_unique then
         if not spec.old[e] then
           local holder = unique_holder(spec.idx, e, epk)
           if holder then
-            for _, s in ipairs(specs) do restore(s.kind, s.key, s.slot, s.raw) end
+            undo()
             return {0, "unique", n, unesc_idx(e), holder}
           end
         end
