@@ -15,7 +15,7 @@ import pytest
 import redis
 import redis.backoff
 import redis.retry
-from redis.connection import UnixDomainSocketConnection
+from redis.connection import Connection, UnixDomainSocketConnection
 
 from limpyd_typed import Database
 from limpyd_typed.server import EmbeddedServer
@@ -39,12 +39,25 @@ class RoundTrips:
 _COUNTERS: list[RoundTrips] = []
 
 
-class CountingConnection(UnixDomainSocketConnection):
+def _count() -> None:
+    for counter in _COUNTERS:
+        counter.count += 1
+
+
+class CountingUnixConnection(UnixDomainSocketConnection):
     """A real unix-socket connection that counts what it sends; each send is one round trip."""
 
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        for counter in _COUNTERS:
-            counter.count += 1
+        _count()
+        send: Callable[[Any, bool], None] = super().send_packed_command  # untyped in redis-py
+        send(command, check_health)
+
+
+class CountingTCPConnection(Connection):
+    """The same for a TCP connection (LIMPYD_TEST_REDIS_URL=redis://...)."""
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        _count()
         send: Callable[[Any, bool], None] = super().send_packed_command  # untyped in redis-py
         send(command, check_health)
 
@@ -68,12 +81,12 @@ def server_url() -> Iterator[str]:
 def db(server_url: str) -> Iterator[Database]:
     """A fresh Database on the test server, emptied before the test."""
     database = Database(server_url, retry=no_retry())
-    if server_url.startswith("unix://"):
-        # redis-py types connection_class as type[Connection]; ours is a unix-socket connection.
-        setattr(database.connection.connection_pool, "connection_class", CountingConnection)
+    counting = CountingUnixConnection if server_url.startswith("unix://") else CountingTCPConnection
+    # Set before the first connection is made; redis-py types the attribute as type[Connection].
+    setattr(database.connection.connection_pool, "connection_class", counting)
     database.connection.flushdb()
     yield database
-    database.connection.close()
+    database.close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Generic, TypeVar
 
-from .exceptions import ImplementationError
+from .exceptions import ImplementationError, shown
 
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ class Codec(Generic[T]):
 
 
 def _reject(value: object, expected: str) -> typing.NoReturn:
-    raise CodecError(f"expected {expected}, got {type(value).__name__} {value!r}")
+    raise CodecError(f"expected {expected}, got {type(value).__name__} {shown(value)}")
 
 
 def _encode_str(value: object) -> bytes:

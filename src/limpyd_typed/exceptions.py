@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A value as error messages quote it: its repr, cut short (an int of 5,000 digits has none)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        text = f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class LimpydError(Exception):
     """Base of every error raised by limpyd_typed."""
 

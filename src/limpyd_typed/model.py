@@ -9,7 +9,7 @@ from typing_extensions import Self, TypeVar, dataclass_transform
 from . import replies, writes
 from .database import Database
 from .declaration import declared_fields, declared_pk_type
-from .exceptions import DoesNotExist, ImplementationError, InvalidValue, MultipleObjectsReturned
+from .exceptions import DoesNotExist, ImplementationError, InvalidValue, MultipleObjectsReturned, shown
 from .fields.base import MISSING, Field, FieldOptions, field
 from .fields.pk import PK, AutoPK
 from .keys import ModelKeys, escape_part
@@ -99,7 +99,10 @@ class Model(Generic[PKT]):
     @classmethod
     def _build_fields(cls) -> None:
         declared = declared_fields(cls, Model)
-        cls._keys = ModelKeys(cls.namespace, cls.__name__)
+        try:
+            cls._keys = ModelKeys(cls.namespace, cls.__name__)
+        except UnicodeEncodeError:
+            raise ImplementationError(f"{cls.__name__}: namespace {cls.namespace!r} is not valid text") from None
         fields: dict[str, Field[Any, Any, Any]] = {}
         pks = [name for name, f in declared.items() if f.is_pk]
         if len(pks) > 1:
@@ -129,9 +132,12 @@ class Model(Generic[PKT]):
 
     # -- instances -----------------------------------------------------------------------------
 
-    def __init__(self, **values: object) -> None:
+    def __init__(self, *args: object, **values: object) -> None:
         """Create and save a new instance with its fields, defaults and index entries: one round trip."""
         cls = type(self)
+        if args:
+            raise TypeError(f"{cls.__name__}() takes field values as keywords; to read an instance use "
+                            f"{cls.__name__}.get({shown(args[0])})")
         cls._check_usable()
         pk_field = cls._pk_field()
         given_pk: bytes | None = None
@@ -145,11 +151,11 @@ class Model(Generic[PKT]):
             else:
                 stored[f] = f.values_to_store(value)
         for name, f in cls._fields.items():
-            if name in values or not f.options.init or isinstance(f, AutoPK):
+            if name in values or isinstance(f, AutoPK):
                 continue
             if f.options.default is not MISSING:
                 stored[f] = f.values_to_store(f.options.default)
-            else:
+            elif f.options.init:
                 raise TypeError(f"{cls.__name__}() missing required keyword argument {name!r}")
         to_write = {f: raw for f, raw in stored.items() if raw}
         self._set_pk(writes.create_instance(cls, given_pk, to_write))
@@ -176,7 +182,7 @@ class Model(Generic[PKT]):
 
     @classmethod
     def _encode_pk(cls, pk: object) -> bytes:
-        if isinstance(pk, str) and cls._pk_field().codec.type_name == "int" and pk.isdigit():
+        if isinstance(pk, str) and cls._pk_field().codec.type_name == "int" and pk.isascii() and pk.isdigit():
             pk = int(pk)  # "1" and 1 name the same AutoPK instance, as in limpyd
         return cls._pk_field().encode(pk)
 
@@ -370,4 +376,6 @@ def _subclasses(cls: type[Model[Any]]) -> list[type[Model[Any]]]:
 
 def _reserved_names() -> frozenset[str]:
     """Names a field may not take: the model's own public API (``pk`` aside, which is the pk's)."""
-    return frozenset(name for name in (*vars(Model), *Model.__annotations__) if not name.startswith("_")) - {"pk"}
+    own = {name for name in (*vars(Model), *Model.__annotations__) if not name.startswith("_")}
+    # "manager" is collection()'s keyword: a field of that name could not be filtered on.
+    return frozenset(own | {"manager"}) - {"pk"}

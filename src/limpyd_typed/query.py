@@ -17,6 +17,7 @@ from typing_extensions import Self, TypeVar
 from . import indexes, scripts
 from .exceptions import QueryError
 from .expressions import Attr, Condition
+from .fields.hash import sub_key_bytes
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -91,10 +92,12 @@ class Collection(Generic[M, K, R]):
             raise QueryError(f"{f.qualname} == None: None is never indexed; no query can answer it")
         if f.is_pk:
             return f, self.model._encode_pk(condition.value)
+        if f.kind == "hash" and condition.sub_key is None:
+            raise QueryError(f"{f.qualname} is a Hash: filter on one of its keys, e.g. {f.name}__<key>=value")
         if not f.indexed:
             raise QueryError(f"{f.qualname} is not indexed: declare it with field(indexable=True) to filter on it")
         raw = f.codec.indexed(f.encode(condition.value))
-        parts = [raw] if condition.sub_key is None else [condition.sub_key.encode(), raw]
+        parts = [raw] if condition.sub_key is None else [sub_key_bytes(f.qualname, condition.sub_key), raw]
         return f, indexes.entry(parts)
 
     def filter(self, *conditions: Condition[M], **filters: object) -> Self:
@@ -190,12 +193,15 @@ class Collection(Generic[M, K, R]):
     def __getitem__(self, index: slice) -> list[R]: ...
     def __getitem__(self, index: int | slice) -> R | list[R]:
         if isinstance(index, slice):
+            for bound in (index.start, index.stop, index.step):
+                if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
+                    raise TypeError(f"slice indices must be integers or None, not {type(bound).__name__}")
             if index.step == 0:
                 raise ValueError("slice step cannot be zero")
             if self._cache is not None:
                 return [self._result(raw) for raw in self._cache[index]]
             return [self._result(raw) for raw in self._run(index.start, index.stop, index.step)[1:]]
-        if not isinstance(index, int):
+        if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError(f"collection indices must be integers or slices, not {type(index).__name__}")
         if self._cache is not None:
             return self._result(self._cache[index])

@@ -9,6 +9,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -126,6 +127,15 @@ def _log_tail(log_path: Path, lines: int = 20) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent thread exits."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
 class EmbeddedServer:
     """A valkey/redis server run as a child process, reachable only through a unix socket."""
 
@@ -135,6 +145,8 @@ class EmbeddedServer:
         binary: Path | None = None,
     ) -> None:
         """Prepare (without starting) a server: temporary if path is None, else persistent in path."""
+        if path is not None and not os.fspath(path):
+            raise ValueError("EmbeddedServer path is empty: give a directory, or None for a temporary one")
         self._path: Path | None = Path(path).expanduser().absolute() if path is not None else None
         self._binary: Path | None = binary
         self._process: subprocess.Popen[bytes] | None = None
@@ -240,6 +252,8 @@ class EmbeddedServer:
                 pass_fds=pass_fds,
                 # Keep Ctrl-C in the terminal from killing the server behind our back.
                 start_new_session=True,
+                # ...but stop it if we die without running atexit (SIGKILL), on Linux.
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         atexit.register(self.stop)
         if self._lock_fd is not None:

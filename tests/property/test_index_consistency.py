@@ -665,8 +665,9 @@ def field_writes(spec: Spec) -> list[st.SearchStrategy[Write]]:
     elif kind == "string":
         out += [_write(spec, "set", optional), _write(spec, "setnx", value), _write(spec, "getset", value)]
         if isinstance(spec.values[0], (str, bytes)):
-            out += [_write(spec, "append", value), _write(spec, "setrange", st.integers(0, 3), value)]
-        if spec.values is BYTES:
+            out.append(_write(spec, "append", value))
+        if spec.values is BYTES:  # setrange and setbit could cut a UTF-8 character: bytes fields only
+            out.append(_write(spec, "setrange", st.integers(0, 3), value))
             out.append(_write(spec, "setbit", st.integers(0, 15), st.integers(0, 1)))
         if spec.values is INTS:
             out += [_write(spec, "incr", AMOUNTS_INT), _write(spec, "decr", AMOUNTS_INT)]

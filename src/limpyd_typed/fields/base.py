@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, overload
 
 from ..codecs import Codec, CodecError, codec_for
-from ..exceptions import ImplementationError, InvalidValue
+from ..exceptions import ImplementationError, InvalidValue, shown
 from ..keys import escape_part
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class Field(Generic[T, B, V]):
         try:
             return self.codec.encode(value)
         except CodecError as exc:
-            raise InvalidValue(f"{self.qualname}: invalid value {value!r}: {exc}") from None
+            raise InvalidValue(f"{self.qualname}: invalid value {shown(value)}: {exc}") from None
 
     def decode(self, raw: bytes) -> T:
         value: T = self.codec.decode(raw)
@@ -180,7 +180,7 @@ class Field(Generic[T, B, V]):
 
     def encode_many(self, values: object) -> list[bytes]:
         if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
-            raise InvalidValue(f"{self.qualname}: expected a collection of values, got {values!r}")
+            raise InvalidValue(f"{self.qualname}: expected a collection of values, got {shown(values)}")
         return [self.encode(v) for v in values]
 
     def data_key(self, pk: bytes) -> str:
@@ -226,10 +226,13 @@ class BoundField(Generic[T]):
     def _amount(self, method: str, amount: object, *, whole: bool) -> int | float:
         """An increment, checked before any write: an int (whole) or an int or float, never a bool."""
         allowed = (int,) if whole else (int, float)
-        if isinstance(amount, bool) or not isinstance(amount, allowed):
-            expected = "an int" if whole else "a number"
-            raise InvalidValue(f"{self._field.qualname}.{method}: amount must be {expected}, got {amount!r}")
-        return amount
+        fits = not isinstance(amount, bool) and isinstance(amount, allowed)
+        if fits and whole and not -(2**63) <= amount < 2**63:  # type: ignore[operator]
+            fits = False  # Redis integers are signed 64-bit
+        if not fits:
+            expected = "a signed 64-bit int" if whole else "a number"
+            raise InvalidValue(f"{self._field.qualname}.{method}: amount must be {expected}, got {shown(amount)}")
+        return cast("int | float", amount)
 
     def _write_int(self, command: str, *args: bytes | str | int | float) -> int:
         reply = self._write(command, *args)

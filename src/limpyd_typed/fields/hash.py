@@ -7,6 +7,7 @@ from typing import Any, TYPE_CHECKING, Generic, TypeVar, cast
 
 from ..exceptions import InvalidValue
 from .. import replies
+from ..exceptions import shown
 from .base import BoundField, Field
 
 if TYPE_CHECKING:
@@ -15,15 +16,23 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def sub_key_bytes(qualname: str, key: object) -> bytes:
+    """A Hash sub-key as stored: UTF-8 text."""
+    if not isinstance(key, str):
+        raise InvalidValue(f"{qualname}: sub-keys are str, got {shown(key)}")
+    try:
+        return key.encode()
+    except UnicodeEncodeError:
+        raise InvalidValue(f"{qualname}: sub-key {shown(key)} is not valid text (lone surrogate)") from None
+
+
 class BoundHash(BoundField[T]):
     """A Hash field of one instance; methods are the Redis hash commands."""
 
     __slots__ = ()
 
     def _sub_key(self, key: str) -> bytes:
-        if not isinstance(key, str):
-            raise InvalidValue(f"{self._field.qualname}: sub-keys are str, got {key!r}")
-        return key.encode()
+        return sub_key_bytes(self._field.qualname, key)
 
     def hget(self, key: str) -> T | None:
         """HGET: the value at ``key``, or None."""
@@ -107,9 +116,7 @@ class Hash(Field[T, BoundHash[T], Mapping[str, T]], Generic[T]):
             raise InvalidValue(f"{self.qualname}: expected a mapping of str to values, got {value!r}")
         out: list[bytes] = []
         for k, v in value.items():
-            if not isinstance(k, str):
-                raise InvalidValue(f"{self.qualname}: sub-keys are str, got {k!r}")
-            out += [k.encode(), self.encode(v)]
+            out += [sub_key_bytes(self.qualname, k), self.encode(v)]
         return out
 
 

@@ -7,6 +7,7 @@ from typing import Any, TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
 from ..exceptions import InvalidValue
 from .. import replies
+from ..exceptions import shown
 from .base import BoundField, Field
 
 if TYPE_CHECKING:
@@ -14,6 +15,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Score = float | str  # a number, or a Redis bound such as "-inf", "(1.5"
+
+
+def score_text(qualname: str, member: object, score: object) -> bytes:
+    """A score as ZADD takes it: a finite number (Redis refuses NaN, and inf cannot be a rank)."""
+    try:
+        number = float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
+    except OverflowError:
+        number = None
+    if number is None or number != number:
+        raise InvalidValue(f"{qualname}: score of {shown(member)} must be a number, got {shown(score)}")
+    return repr(number).encode()
 
 
 class BoundSortedSet(BoundField[T]):
@@ -150,8 +162,6 @@ class SortedSet(Field[T, BoundSortedSet[T], Mapping[T, float]], Generic[T]):
             raise InvalidValue(f"{self.qualname}: expected a mapping of values to scores, got {value!r}")
         out: list[bytes] = []
         for member, score in value.items():
-            if isinstance(score, bool) or not isinstance(score, (int, float)):
-                raise InvalidValue(f"{self.qualname}: score of {member!r} must be a number, got {score!r}")
-            out += [repr(float(score)).encode(), self.encode(member)]
+            out += [score_text(self.qualname, member, score), self.encode(member)]
         return out
 

@@ -52,17 +52,15 @@ class BoundString(BoundField[T]):
                value: str | bytes) -> int:
         """APPEND bytes or text to the value; returns the new length."""
         self._require("append", "str", "bytes")
-        raw = value.encode() if isinstance(value, str) else value
-        self._field.encode(value)  # same type as the field's, or InvalidValue before the write
-        return self._write_int("APPEND", raw)
+        return self._write_int("APPEND", self._field.encode(value))  # InvalidValue before any write
 
-    def setrange(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
-                 offset: int, value: str | bytes) -> int:
-        """SETRANGE: overwrite part of the value from ``offset``; returns the new length."""
-        self._require("setrange", "str", "bytes")
-        self._field.encode(value)
-        raw = value.encode() if isinstance(value, str) else value
-        return self._write_int("SETRANGE", offset, raw)
+    def setrange(self: BoundString[bytes] | BoundString[bytes | None], offset: int, value: bytes) -> int:
+        """SETRANGE: overwrite part of the bytes from ``offset``; returns the new length.
+
+        Bytes fields only: on text it could cut a UTF-8 character in two.
+        """
+        self._require("setrange", "bytes")
+        return self._write_int("SETRANGE", offset, self._field.encode(value))
 
     def incr(self: BoundString[int] | BoundString[int | None], amount: int = 1) -> int:
         """INCRBY: add ``amount`` and return the new value."""
