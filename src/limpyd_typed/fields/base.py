@@ -116,8 +116,8 @@ class Field(Generic[T, B, V]):
         if self.options.default is not MISSING:
             try:
                 self.values_to_store(self.options.default)
-            except InvalidValue as exc:
-                raise self.implementation_error(f"has an invalid default: {exc}") from None
+            except InvalidValue as exc:  # its message already names the field
+                raise ImplementationError(f"invalid default: {exc}") from None
 
     def implementation_error(self, problem: str) -> ImplementationError:
         return ImplementationError(f"{self.qualname} {problem}")
