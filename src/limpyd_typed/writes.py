@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import scripts
 from redis.exceptions import ResponseError
 
-from .exceptions import CommandError, DoesNotExist, UniquenessError
+from .exceptions import CommandError, DoesNotExist, UniquenessError, shown
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -43,18 +43,13 @@ def _index_pos(keys: _Keys, field: Field[Any, Any, Any]) -> int:
 
 
 def _uniqueness_error(field: Field[Any, Any, Any], raw: bytes, holder: bytes) -> UniquenessError:
-    from . import indexes
-
-    shown: object = raw
-    if field.kind == "hash":
-        shown = indexes.unescape(raw)
-    else:
-        try:
-            shown = field.decode(raw)
-        except ValueError:
-            pass
+    value: object = raw
+    try:
+        value = field.decode(raw)
+    except ValueError:
+        pass
     return UniquenessError(
-        f"{field.qualname}: value {shown!r} is already held by {field.model.__name__} "
+        f"{field.qualname}: value {shown(value)} is already held by {field.model.__name__} "
         f"pk={field.model._decode_pk(holder)!r}; nothing was written"
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, overload
 
+from .. import replies
 from ..codecs import Codec, CodecError, codec_for
 from ..exceptions import ImplementationError, InvalidValue, shown
 from ..keys import escape_part
@@ -116,8 +117,8 @@ class Field(Generic[T, B, V]):
         if self.options.default is not MISSING:
             try:
                 self.values_to_store(self.options.default)
-            except InvalidValue as exc:  # its message already names the field
-                raise ImplementationError(f"invalid default: {exc}") from None
+            except InvalidValue as exc:  # its message already names the model and field
+                raise ImplementationError(str(exc).replace("invalid value", "invalid default", 1)) from None
 
     def implementation_error(self, problem: str) -> ImplementationError:
         return ImplementationError(f"{self.qualname} {problem}")
@@ -129,11 +130,6 @@ class Field(Generic[T, B, V]):
     @property
     def indexed(self) -> bool:
         return self.index_mode > 0
-
-    @property
-    def required(self) -> bool:
-        """A constructor argument that must be given (as the type checkers see it)."""
-        return self.options.default is MISSING
 
     # -- descriptor ----------------------------------------------------------------------------
 
@@ -223,24 +219,29 @@ class BoundField(Generic[T]):
         if held not in type_names:
             raise InvalidValue(f"{self._field.qualname} holds {held}: {method}() needs a {' or '.join(type_names)} field")
 
-    def _amount(self, method: str, amount: object, *, whole: bool) -> int | float:
-        """An increment, checked before any write: an int (whole) or an int or float, never a bool."""
-        allowed = (int,) if whole else (int, float)
-        fits = not isinstance(amount, bool) and isinstance(amount, allowed)
-        if fits and whole and not -(2**63) <= amount < 2**63:  # type: ignore[operator]
-            fits = False  # Redis integers are signed 64-bit
-        if not fits:
-            expected = "a signed 64-bit int" if whole else "a number"
-            raise InvalidValue(f"{self._field.qualname}.{method}: amount must be {expected}, got {shown(amount)}")
-        return cast("int | float", amount)
+    def _int_amount(self, method: str, amount: object) -> int:
+        """An INCRBY-like amount, checked before any write: Redis integers are signed 64-bit."""
+        if isinstance(amount, int) and not isinstance(amount, bool) and -(2**63) <= amount < 2**63:
+            return amount
+        raise InvalidValue(f"{self._field.qualname}.{method}: amount must be a signed 64-bit int, got {shown(amount)}")
+
+    def _float_amount(self, method: str, amount: object) -> str:
+        """An INCRBYFLOAT-like amount as Redis reads it, checked before any write."""
+        if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+            try:
+                return repr(float(amount))
+            except OverflowError:
+                pass
+        raise InvalidValue(f"{self._field.qualname}.{method}: amount must be a number, got {shown(amount)}")
 
     def _write_int(self, command: str, *args: bytes | str | int | float) -> int:
-        reply = self._write(command, *args)
-        return int(reply) if isinstance(reply, (int, bytes)) else 0
+        return replies.integer(self._write(command, *args))
+
+    def _write_float(self, command: str, *args: bytes | str | int | float) -> float:
+        return replies.number(self._write(command, *args))
 
     def _write_raw(self, command: str, *args: bytes | str | int | float) -> bytes | None:
-        reply = self._write(command, *args)
-        return reply if isinstance(reply, bytes) else None
+        return replies.optional_bytes(self._write(command, *args))
 
     def _write_replace(self, command: str, stored: list[bytes]) -> None:
         """Replace the whole value (DEL, then ``command`` with the new values) in one script."""

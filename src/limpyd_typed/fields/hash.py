@@ -88,12 +88,12 @@ class BoundHash(BoundField[T]):
     def hincrby(self: BoundHash[int], key: str, amount: int = 1) -> int:
         """HINCRBY: add ``amount`` to ``key``; returns the new value."""
         self._require("hincrby", "int")
-        return self._write_int("HINCRBY", self._sub_key(key), self._amount("hincrby", amount, whole=True))
+        return self._write_int("HINCRBY", self._sub_key(key), self._int_amount("hincrby", amount))
 
     def hincrbyfloat(self: BoundHash[float], key: str, amount: float = 1.0) -> float:
         """HINCRBYFLOAT: add ``amount`` to ``key``; returns the new value."""
         self._require("hincrbyfloat", "float")
-        return float(self._write_raw("HINCRBYFLOAT", self._sub_key(key), repr(float(self._amount("hincrbyfloat", amount, whole=False)))) or 0)
+        return self._write_float("HINCRBYFLOAT", self._sub_key(key), self._float_amount("hincrbyfloat", amount))
 
     def hdel(self, *keys: str) -> int:
         """HDEL: remove sub-keys; returns how many existed."""

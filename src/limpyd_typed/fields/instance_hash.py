@@ -44,14 +44,14 @@ class BoundInstanceHash(BoundField[T]):
     def hincrby(self: BoundInstanceHash[int] | BoundInstanceHash[int | None], amount: int = 1) -> int:
         """HINCRBY: add ``amount`` and return the new value."""
         self._require("hincrby", "int")
-        return self._write_int("HINCRBY", self._field.name, self._amount("hincrby", amount, whole=True))
+        return self._write_int("HINCRBY", self._field.name, self._int_amount("hincrby", amount))
 
     def hincrbyfloat(
         self: BoundInstanceHash[float] | BoundInstanceHash[float | None], amount: float = 1.0
     ) -> float:
         """HINCRBYFLOAT: add ``amount`` and return the new value."""
         self._require("hincrbyfloat", "float")
-        return float(self._write_raw("HINCRBYFLOAT", self._field.name, repr(float(self._amount("hincrbyfloat", amount, whole=False)))) or 0)
+        return self._write_float("HINCRBYFLOAT", self._field.name, self._float_amount("hincrbyfloat", amount))
 
     def hdel(self) -> int:
         """HDEL this slot; 1 if there was a value."""

@@ -36,7 +36,6 @@ class PK(Field[T, BoundPK[T], T], Generic[T]):
     kind = "pk"
     bound_class = BoundPK
     is_pk = True
-    auto = False
 
     def check_declaration(self) -> None:
         if self.codec.nullable:
@@ -53,4 +52,3 @@ class AutoPK(PK[int]):
     Declare one under another name with ``id: AutoPK = field(init=False)``.
     """
 
-    auto = True

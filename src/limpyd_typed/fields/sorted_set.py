@@ -133,7 +133,7 @@ class BoundSortedSet(BoundField[T]):
 
     def zincrby(self, value: T, amount: float = 1.0) -> float:
         """ZINCRBY: add ``amount`` to the score of ``value``; returns the new score."""
-        return float(self._write_raw("ZINCRBY", repr(float(self._amount("zincrby", amount, whole=False))), self._field.encode(value)) or 0)
+        return self._write_float("ZINCRBY", self._float_amount("zincrby", amount), self._field.encode(value))
 
     def zrem(self, *values: T) -> int:
         """ZREM: remove values; returns how many were there."""

@@ -65,17 +65,17 @@ class BoundString(BoundField[T]):
     def incr(self: BoundString[int] | BoundString[int | None], amount: int = 1) -> int:
         """INCRBY: add ``amount`` and return the new value."""
         self._require("incr", "int")
-        return self._write_int("INCRBY", self._amount("incr", amount, whole=True))
+        return self._write_int("INCRBY", self._int_amount("incr", amount))
 
     def decr(self: BoundString[int] | BoundString[int | None], amount: int = 1) -> int:
         """DECRBY: subtract ``amount`` and return the new value."""
         self._require("decr", "int")
-        return self._write_int("DECRBY", self._amount("decr", amount, whole=True))
+        return self._write_int("DECRBY", self._int_amount("decr", amount))
 
     def incrbyfloat(self: BoundString[float] | BoundString[float | None], amount: float = 1.0) -> float:
         """INCRBYFLOAT: add ``amount`` and return the new value."""
         self._require("incrbyfloat", "float")
-        return float(self._write_raw("INCRBYFLOAT", repr(float(self._amount("incrbyfloat", amount, whole=False)))) or 0)
+        return self._write_float("INCRBYFLOAT", self._float_amount("incrbyfloat", amount))
 
     def getbit(self, offset: int) -> int:
         """GETBIT: the bit at ``offset`` of the stored bytes."""
