@@ -54,14 +54,24 @@ def _uniqueness_error(field: Field[Any, Any, Any], raw: bytes, holder: bytes) ->
     )
 
 
-def write_fields(instance: Model[Any], fields: Sequence[Field[Any, Any, Any]], commands: Sequence[Command]) -> object:
-    """Run ``commands`` on fields of ``instance`` and move their index entries, in one script."""
+def write_fields(
+    instance: Model[Any],
+    fields: Sequence[Field[Any, Any, Any]],
+    commands: Sequence[Command],
+    scope: Sequence[bytes] | None = None,
+) -> object:
+    """Run ``commands`` on fields of ``instance`` and move their index entries, in one script.
+
+    ``scope``: for one Set, SortedSet or Hash field, the members (or sub-keys) the commands can
+    change; the script then reads only those, not the whole field, to update the index.
+    """
     model = type(instance)
     keys = _Keys(model._keys.pks)
     args: list[scripts.ScriptArg] = [instance._pk_bytes, len(fields)]
     for field in fields:
         key = field.key_prefix + instance._pk_key
         args += [field.kind, keys.at(key), field.slot, field.index_mode, _index_pos(keys, field), field.codec.index_form]
+        args += [-1] if scope is None else [len(scope), *scope]
     args.append(len(commands))
     for name, key, *rest in commands:
         args += [len(rest) + 2, name, keys.at(key), *rest]

@@ -184,3 +184,31 @@ def test_an_unicode_digit_is_not_an_autopk(db: Database) -> None:
     with pytest.raises(InvalidValue):
         get = cast("Callable[[object], Player]", Player.get)
         get("²")
+
+
+def _calls(db: Database, command: str) -> int:
+    stats = db.connection.info("commandstats")
+    entry = stats.get(f"cmdstat_{command}", {"calls": 0})
+    return int(entry["calls"])
+
+
+def test_writes_naming_their_members_do_not_read_the_whole_field(db: Database) -> None:
+    # The index is kept exact by reading only the members a write names, so a write on a field of
+    # 20,000 members costs what the write costs, not what the field holds.
+    player = Player(tags={f"t{i}" for i in range(2000)}, meta={f"k{i}": "v" for i in range(2000)},
+                    scores={f"s{i}": float(i) for i in range(2000)})
+    before = {cmd: _calls(db, cmd) for cmd in ("smembers", "hgetall", "zrange")}
+    player.tags.sadd("new")
+    player.tags.srem("t1")
+    player.meta.hset("k1", "w")
+    player.meta.hdel("k2")
+    player.scores.zadd({"s1": 5.0, "new": 1.0})
+    player.scores.zincrby("s3", 1.0)
+    player.scores.zrem("s4")
+    assert {cmd: _calls(db, cmd) for cmd in before} == before
+    assert list(Player.collection(tags="new")) == [player.pk_value]
+    assert list(Player.collection(tags="t1")) == []
+    assert list(Player.collection(meta__k1="w")) == [player.pk_value]
+    assert list(Player.collection(meta__k2="v")) == []
+    assert list(Player.collection(scores="s4")) == []
+    assert list(Player.collection(scores="new")) == [player.pk_value]

@@ -207,11 +207,14 @@ class BoundField(Generic[T]):
         """Run one read command on this field's key (the single funnel of field reads)."""
         return self._instance.database.execute(command, self.key, *args)
 
-    def _write(self, command: str, *args: bytes | str | int | float) -> object:
-        """Run one write command on this field through the write script (index kept exact)."""
+    def _write(self, command: str, *args: bytes | str | int | float, scope: Sequence[bytes] | None = None) -> object:
+        """Run one write command on this field through the write script (index kept exact).
+
+        ``scope``: the members or sub-keys the command can change (see writes.write_fields).
+        """
         from ..writes import write_fields
 
-        return write_fields(self._instance, [self._field], [(command, self.key, *args)])
+        return write_fields(self._instance, [self._field], [(command, self.key, *args)], scope)
 
     def _require(self, method: str, *type_names: str) -> None:
         """Refuse, before any write, a command that does not fit the field's type (incr on str...)."""
@@ -234,11 +237,11 @@ class BoundField(Generic[T]):
                 pass
         raise InvalidValue(f"{self._field.qualname}.{method}: amount must be a number, got {shown(amount)}")
 
-    def _write_int(self, command: str, *args: bytes | str | int | float) -> int:
-        return replies.integer(self._write(command, *args))
+    def _write_int(self, command: str, *args: bytes | str | int | float, scope: Sequence[bytes] | None = None) -> int:
+        return replies.integer(self._write(command, *args, scope=scope))
 
-    def _write_float(self, command: str, *args: bytes | str | int | float) -> float:
-        return replies.number(self._write(command, *args))
+    def _write_float(self, command: str, *args: bytes | str | int | float, scope: Sequence[bytes] | None = None) -> float:
+        return replies.number(self._write(command, *args, scope=scope))
 
     def _write_raw(self, command: str, *args: bytes | str | int | float) -> bytes | None:
         return replies.optional_bytes(self._write(command, *args))

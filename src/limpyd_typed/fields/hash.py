@@ -68,7 +68,8 @@ class BoundHash(BoundField[T]):
 
     def hset(self, key: str, value: T) -> int:
         """HSET one sub-key; 1 if it was created."""
-        return self._write_int("HSET", self._sub_key(key), self._field.encode(value))
+        sub_key = self._sub_key(key)
+        return self._write_int("HSET", sub_key, self._field.encode(value), scope=[sub_key])
 
     def hmset(self, values: Mapping[str, T] | None = None, /, **kwargs: T) -> bool:
         """Set several sub-keys at once (HSET key k v ...): ``hmset({"from": x})`` or ``hmset(to=y)``."""
@@ -78,28 +79,32 @@ class BoundHash(BoundField[T]):
         args: list[bytes] = []
         for k, v in items.items():
             args += [self._sub_key(k), self._field.encode(v)]
-        self._write("HSET", *args)
+        self._write("HSET", *args, scope=args[::2])
         return True
 
     def hsetnx(self, key: str, value: T) -> int:
         """HSETNX: set ``key`` only if it has no value; 1 if it was set."""
-        return self._write_int("HSETNX", self._sub_key(key), self._field.encode(value))
+        sub_key = self._sub_key(key)
+        return self._write_int("HSETNX", sub_key, self._field.encode(value), scope=[sub_key])
 
     def hincrby(self: BoundHash[int], key: str, amount: int = 1) -> int:
         """HINCRBY: add ``amount`` to ``key``; returns the new value."""
         self._require("hincrby", "int")
-        return self._write_int("HINCRBY", self._sub_key(key), self._int_amount("hincrby", amount))
+        sub_key = self._sub_key(key)
+        return self._write_int("HINCRBY", sub_key, self._int_amount("hincrby", amount), scope=[sub_key])
 
     def hincrbyfloat(self: BoundHash[float], key: str, amount: float = 1.0) -> float:
         """HINCRBYFLOAT: add ``amount`` to ``key``; returns the new value."""
         self._require("hincrbyfloat", "float")
-        return self._write_float("HINCRBYFLOAT", self._sub_key(key), self._float_amount("hincrbyfloat", amount))
+        sub_key = self._sub_key(key)
+        return self._write_float("HINCRBYFLOAT", sub_key, self._float_amount("hincrbyfloat", amount), scope=[sub_key])
 
     def hdel(self, *keys: str) -> int:
         """HDEL: remove sub-keys; returns how many existed."""
         if not keys:
             return 0
-        return self._write_int("HDEL", *[self._sub_key(k) for k in keys])
+        sub_keys = [self._sub_key(k) for k in keys]
+        return self._write_int("HDEL", *sub_keys, scope=sub_keys)
 
 
 class Hash(Field[T, BoundHash[T], Mapping[str, T]], Generic[T]):

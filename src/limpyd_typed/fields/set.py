@@ -45,13 +45,15 @@ class BoundSet(BoundField[T]):
         """SADD: add values; returns how many were new."""
         if not values:
             return 0
-        return self._write_int("SADD", *self._field.encode_many(values))
+        members = self._field.encode_many(values)
+        return self._write_int("SADD", *members, scope=members)
 
     def srem(self, *values: T) -> int:
         """SREM: remove values; returns how many were there."""
         if not values:
             return 0
-        return self._write_int("SREM", *self._field.encode_many(values))
+        members = self._field.encode_many(values)
+        return self._write_int("SREM", *members, scope=members)
 
     @overload
     def spop(self) -> T | None: ...

@@ -129,15 +129,19 @@ class BoundSortedSet(BoundField[T]):
         for value, score in (scores or {}).items():
             merged[value] = score
         args = self._field.values_to_store(merged)
-        return self._write_int("ZADD", *args) if args else 0
+        return self._write_int("ZADD", *args, scope=args[1::2]) if args else 0
 
     def zincrby(self, value: T, amount: float = 1.0) -> float:
         """ZINCRBY: add ``amount`` to the score of ``value``; returns the new score."""
-        return self._write_float("ZINCRBY", self._float_amount("zincrby", amount), self._field.encode(value))
+        member = self._field.encode(value)
+        return self._write_float("ZINCRBY", self._float_amount("zincrby", amount), member, scope=[member])
 
     def zrem(self, *values: T) -> int:
         """ZREM: remove values; returns how many were there."""
-        return self._write_int("ZREM", *self._field.encode_many(values)) if values else 0
+        if not values:
+            return 0
+        members = self._field.encode_many(values)
+        return self._write_int("ZREM", *members, scope=members)
 
     def zremrangebyrank(self, start: int, end: int) -> int:
         """ZREMRANGEBYRANK: remove values between two ranks; returns how many."""

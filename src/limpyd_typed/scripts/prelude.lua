@@ -143,3 +143,54 @@ local function restore(kind, key, slot, raw)
     call_chunked(cmd, key, raw)
   end
 end
+
+-- Scoped reads: only some members (set, zset) or sub-keys (hash) of a field, for writes that name
+-- what they touch (SADD, ZREM, HSET...): their cost follows the write, not the field's size.
+
+-- A read command over many members, in chunks, its replies joined in order.
+local function call_each(cmd, key, items)
+  local out = {}
+  for i = 1, #items, CHUNK do
+    local part = redis.call(cmd, key, unpack(items, i, math.min(i + CHUNK - 1, #items)))
+    for j = 1, #part do out[#out + 1] = part[j] end
+  end
+  return out
+end
+
+-- {member or sub-key = its value or score, or false when absent}
+local function scoped_state(kind, key, scope)
+  local cmd = ({set = "SMISMEMBER", zset = "ZMSCORE", hash = "HMGET"})[kind]
+  local found, out = call_each(cmd, key, scope), {}
+  for i, m in ipairs(scope) do
+    local v = found[i]
+    if kind == "set" then v = v == 1 end
+    out[m] = v or false
+  end
+  return out
+end
+
+local function scoped_entries(kind, key, how, scope)
+  local out = {}
+  for m, v in pairs(scoped_state(kind, key, scope)) do
+    if v then
+      if kind == "hash" then
+        out[esc_idx(m) .. "\0" .. esc_idx(norm(v, how))] = true
+      else
+        out[esc_idx(norm(m, how))] = true
+      end
+    end
+  end
+  return out
+end
+
+local function scoped_restore(kind, key, state)
+  for m, v in pairs(state) do
+    if kind == "set" then
+      redis.call(v and "SADD" or "SREM", key, m)
+    elseif kind == "zset" then
+      if v then redis.call("ZADD", key, v, m) else redis.call("ZREM", key, m) end
+    else
+      if v then redis.call("HSET", key, m, v) else redis.call("HDEL", key, m) end
+    end
+  end
+end

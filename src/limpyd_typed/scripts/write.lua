@@ -1,9 +1,11 @@
 -- One write to the fields of one instance, with its index updates, atomically.
 -- KEYS[1] = the model's pks set; the other KEYS are data and index keys referenced by position.
--- ARGV[1] = pk; ARGV[2] = F, the number of field specs, then F specs of 6 values:
+-- ARGV[1] = pk; ARGV[2] = F, the number of field specs, then F specs of 7+ values:
 --   kind (string|islot|hash|set|list|zset), data key position, hash slot (islot) or "",
 --   index mode (0 none, 1 indexed, 2 unique), index key position (0 when not indexed),
---   value normalisation for the index ("float" or "")
+--   value normalisation for the index ("float" or ""),
+--   S then S members (set, zset) or sub-keys (hash): the only ones the commands can change, so
+--   only they are read before and after; S = -1: the commands may change anything, read it all.
 -- then C, the number of commands, each as: argc, command, key position, args...
 -- Returns {1, reply of the last command} | {0, "missing"} | {0, "unique", spec, raw value, holder pk}
 --   | {0, "range", spec, raw value} (INCRBYFLOAT beyond a double: undone)
@@ -18,22 +20,36 @@ for i = 1, tonumber(ARGV[2]) do
     kind = ARGV[pos], key = KEYS[tonumber(ARGV[pos + 1])], slot = ARGV[pos + 2],
     mode = tonumber(ARGV[pos + 3]), idx = KEYS[tonumber(ARGV[pos + 4])], how = ARGV[pos + 5],
   }
+  local nscope = tonumber(ARGV[pos + 6])
+  if nscope >= 0 then
+    spec.scope = {}
+    for j = 1, nscope do spec.scope[j] = ARGV[pos + 6 + j] end
+  end
+  pos = pos + math.max(nscope, 0)
   if spec.mode > 0 then any_index = true end
   if spec.mode == 2 then any_unique = true end
   if spec.how == "float" and spec.kind ~= "set" and spec.kind ~= "list" and spec.kind ~= "zset" then any_float = true end
   specs[i] = spec
-  pos = pos + 6
+  pos = pos + 7
 end
 
 -- Before: index entries (to diff) and, when the write may have to be undone (a unique clash, a
 -- float out of range), raw state.
 local undoable = any_unique or any_float
+local function entries(spec)
+  if spec.scope then return scoped_entries(spec.kind, spec.key, spec.how, spec.scope) end
+  return entries_of(spec.kind, spec.key, spec.slot, spec.how)
+end
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.old = entries_of(spec.kind, spec.key, spec.slot, spec.how) end
-  if undoable then spec.raw = raw_state(spec.kind, spec.key, spec.slot) end
+  if spec.mode > 0 then spec.old = entries(spec) end
+  if undoable then
+    spec.raw = spec.scope and scoped_state(spec.kind, spec.key, spec.scope) or raw_state(spec.kind, spec.key, spec.slot)
+  end
 end
 local function undo()
-  for _, s in ipairs(specs) do restore(s.kind, s.key, s.slot, s.raw) end
+  for _, s in ipairs(specs) do
+    if s.scope then scoped_restore(s.kind, s.key, s.raw) else restore(s.kind, s.key, s.slot, s.raw) end
+  end
 end
 
 -- The commands themselves. A failing command raises before writing anything, and it runs
@@ -52,8 +68,15 @@ end
 if any_float then
   for n, spec in ipairs(specs) do
     if spec.how == "float" then
-      local values = spec.kind == "hash" and redis.call("HVALS", spec.key) or {raw_state(spec.kind, spec.key, spec.slot)}
-      for _, v in ipairs(values) do
+      local values
+      if spec.kind ~= "hash" then
+        values = {raw_state(spec.kind, spec.key, spec.slot)}
+      elseif spec.scope then
+        values = call_each("HMGET", spec.key, spec.scope)
+      else
+        values = redis.call("HVALS", spec.key)
+      end
+      for _, v in pairs(values) do
         local x = tonumber(v)
         if v and (x == math.huge or x == -math.huge) and not string.find(v, "inf", 1, true) then
           undo()
@@ -67,7 +90,7 @@ end
 if not any_index then return {1, reply} end
 
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.new = entries_of(spec.kind, spec.key, spec.slot, spec.how) end
+  if spec.mode > 0 then spec.new = entries(spec) end
 end
 if any_unique then
   for n, spec in ipairs(specs) do
