@@ -19,13 +19,8 @@ for i = 1, tonumber(ARGV[3]) do
   for j = 1, n do f.values[j] = ARGV[pos + 6 + j] end
   f.entries = {}
   if f.mode > 0 then
-    if f.kind == "hash" then
-      for j = 1, n, 2 do f.entries[esc_idx(f.values[j]) .. "\0" .. esc_idx(norm(f.values[j + 1], how))] = true end
-    elseif f.kind == "zset" then
-      for j = 2, n, 2 do f.entries[esc_idx(norm(f.values[j], how))] = true end
-    else
-      for j = 1, n do f.entries[esc_idx(norm(f.values[j], how))] = true end
-    end
+    local single = f.kind == "string" or f.kind == "islot"
+    f.entries = entries_from(f.kind, single and f.values[1] or f.values, how)
   end
   fields[i] = f
   pos = pos + 7 + n
@@ -56,8 +51,7 @@ for _, f in ipairs(fields) do
     slots[#slots + 1] = f.values[1]
   elseif #f.values > 0 then
     local key = f.prefix .. kpk
-    local cmd = ({string = "SET", hash = "HSET", set = "SADD", list = "RPUSH", zset = "ZADD"})[f.kind]
-    if f.kind == "string" then redis.call("SET", key, f.values[1]) else call_chunked(cmd, key, f.values) end
+    if f.kind == "string" then redis.call("SET", key, f.values[1]) else call_chunked(FILL[f.kind], key, f.values) end
   end
   if f.mode > 0 then reindex(f.idx, {}, f.entries, epk) end
 end

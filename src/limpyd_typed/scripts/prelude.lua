@@ -58,32 +58,6 @@ local function norm(v, how)
   return v
 end
 
--- The index entries a field's current value contributes, as a set {entry = true}.
-local function entries_of(kind, key, slot, how)
-  local out = {}
-  if kind == "string" then
-    local v = redis.call("GET", key)
-    if v then out[esc_idx(norm(v, how))] = true end
-  elseif kind == "islot" then
-    local v = redis.call("HGET", key, slot)
-    if v then out[esc_idx(norm(v, how))] = true end
-  elseif kind == "hash" then
-    local kv = redis.call("HGETALL", key)
-    for i = 1, #kv, 2 do out[esc_idx(kv[i]) .. "\0" .. esc_idx(norm(kv[i + 1], how))] = true end
-  else
-    local values
-    if kind == "set" then
-      values = redis.call("SMEMBERS", key)
-    elseif kind == "list" then
-      values = redis.call("LRANGE", key, 0, -1)
-    else
-      values = redis.call("ZRANGE", key, 0, -1)
-    end
-    for i = 1, #values do out[esc_idx(norm(values[i], how))] = true end
-  end
-  return out
-end
-
 -- The pk of an instance other than epk holding entry e in unique index idx, or nil. An escaped
 -- pk never contains a NUL byte, so epk = "\0" means "any instance" (one being created).
 local NO_PK = "\0"
@@ -113,8 +87,9 @@ local function reindex(idx, old, new, epk)
   if #added > 0 then call_chunked("ZADD", idx, added) end
 end
 
--- The raw value of a field, enough to put it back exactly (used to undo a write that broke a
--- unique constraint: scripts are atomic but do not roll back).
+-- The raw value of a field, enough to put it back exactly (a write is undone when it broke a
+-- unique constraint: scripts are atomic but do not roll back). Values come as they are stored;
+-- hash: flat sub-key, value pairs; zset: flat score, member pairs (as ZADD takes them).
 local function raw_state(kind, key, slot)
   if kind == "string" then return redis.call("GET", key) end
   if kind == "islot" then return redis.call("HGET", key, slot) end
@@ -130,6 +105,28 @@ local function raw_state(kind, key, slot)
   return pairs_
 end
 
+-- The index entries of a raw value (as raw_state gives it, or as create receives it): {entry = true}.
+local function entries_from(kind, raw, how)
+  local out = {}
+  if kind == "string" or kind == "islot" then
+    if raw then out[esc_idx(norm(raw, how))] = true end
+  elseif kind == "hash" then
+    for i = 1, #raw, 2 do out[esc_idx(raw[i]) .. "\0" .. esc_idx(norm(raw[i + 1], how))] = true end
+  elseif kind == "zset" then
+    for i = 2, #raw, 2 do out[esc_idx(norm(raw[i], how))] = true end
+  else
+    for i = 1, #raw do out[esc_idx(norm(raw[i], how))] = true end
+  end
+  return out
+end
+
+local function entries_of(kind, key, slot, how)
+  return entries_from(kind, raw_state(kind, key, slot), how)
+end
+
+-- The command that fills an empty key of each kind with raw values (as raw_state gives them).
+local FILL = {hash = "HSET", set = "SADD", list = "RPUSH", zset = "ZADD"}
+
 local function restore(kind, key, slot, raw)
   if kind == "islot" then
     if raw then redis.call("HSET", key, slot, raw) else redis.call("HDEL", key, slot) end
@@ -139,8 +136,7 @@ local function restore(kind, key, slot, raw)
   if kind == "string" then
     if raw then redis.call("SET", key, raw) end
   elseif #raw > 0 then
-    local cmd = ({hash = "HSET", set = "SADD", list = "RPUSH", zset = "ZADD"})[kind]
-    call_chunked(cmd, key, raw)
+    call_chunked(FILL[kind], key, raw)
   end
 end
 
@@ -169,9 +165,9 @@ local function scoped_state(kind, key, scope)
   return out
 end
 
-local function scoped_entries(kind, key, how, scope)
+local function scoped_entries_from(kind, state, how)
   local out = {}
-  for m, v in pairs(scoped_state(kind, key, scope)) do
+  for m, v in pairs(state) do
     if v then
       if kind == "hash" then
         out[esc_idx(m) .. "\0" .. esc_idx(norm(v, how))] = true

@@ -36,14 +36,19 @@ end
 -- Before: index entries (to diff) and, when the write may have to be undone (a unique clash, a
 -- float out of range), raw state.
 local undoable = any_unique or any_float
-local function entries(spec)
-  if spec.scope then return scoped_entries(spec.kind, spec.key, spec.how, spec.scope) end
-  return entries_of(spec.kind, spec.key, spec.slot, spec.how)
+local function read(spec)
+  if spec.scope then return scoped_state(spec.kind, spec.key, spec.scope) end
+  return raw_state(spec.kind, spec.key, spec.slot)
+end
+local function entries(spec, raw)
+  if spec.scope then return scoped_entries_from(spec.kind, raw, spec.how) end
+  return entries_from(spec.kind, raw, spec.how)
 end
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.old = entries(spec) end
-  if undoable then
-    spec.raw = spec.scope and scoped_state(spec.kind, spec.key, spec.scope) or raw_state(spec.kind, spec.key, spec.slot)
+  if spec.mode > 0 or undoable then
+    local raw = read(spec) -- one read serves the index diff and the undo
+    if undoable then spec.raw = raw end
+    if spec.mode > 0 then spec.old = entries(spec, raw) end
   end
 end
 local function undo()
@@ -90,7 +95,7 @@ end
 if not any_index then return {1, reply} end
 
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.new = entries(spec) end
+  if spec.mode > 0 then spec.new = entries(spec, read(spec)) end
 end
 if any_unique then
   for n, spec in ipairs(specs) do
