@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 _LOCATION_SETTINGS = ("host", "port", "unix_socket_path")
 
+# One argument of a Redis command, as redis-py sends it.
+Arg = bytes | str | int | float
+
 
 def _client(url: str | None, settings: dict[str, object]) -> redis.Redis:
     """A redis-py client that returns bytes: every value is decoded by its field's codec."""
@@ -59,7 +62,7 @@ class Database:
         """The redis-py client (bytes in, bytes out)."""
         return self._connection
 
-    def execute(self, *args: bytes | str | int | float) -> object:
+    def execute(self, *args: Arg) -> object:
         """Send one command and return its raw reply (the single funnel of reads)."""
         # redis-py leaves execute_command untyped; the reply is raw and read through replies.py.
         execute: Callable[..., object] = self._connection.execute_command

@@ -153,8 +153,8 @@ class Model(Generic[PKT]):
         for name, f in cls._fields.items():
             if name in values or isinstance(f, AutoPK):
                 continue
-            if f.options.default is not MISSING:
-                stored[f] = f.values_to_store(f.options.default)
+            if f.stored_default is not None:
+                stored[f] = f.stored_default
             elif f.options.init:
                 raise TypeError(f"{cls.__name__}() missing required keyword argument {name!r}")
         to_write = {f: raw for f, raw in stored.items() if raw}

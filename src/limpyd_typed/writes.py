@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import scripts
+from .database import Arg
 from redis.exceptions import ResponseError
 
 from .exceptions import CommandError, DoesNotExist, UniquenessError, shown
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from .fields.base import Field
     from .model import Model
 
-Command = tuple[str, str, *tuple[bytes | str | int | float, ...]]
+# A command on one key: (name, key, args...).
+Command = tuple[str, str, *tuple[Arg, ...]]
 
 
 class _Keys:

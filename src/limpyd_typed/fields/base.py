@@ -13,6 +13,7 @@ from ..exceptions import ImplementationError, InvalidValue, shown
 from ..keys import escape_part
 
 if TYPE_CHECKING:
+    from ..database import Arg
     from ..expressions import Attr
     from ..model import Model
 
@@ -114,9 +115,10 @@ class Field(Generic[T, B, V]):
             raise self.implementation_error("cannot be unique")
         if self.multi and self.codec.nullable:
             raise self.implementation_error("holds several values: None cannot be one of them")
+        self.stored_default: list[bytes] | None = None  # what the constructor writes when not given
         if self.options.default is not MISSING:
             try:
-                self.values_to_store(self.options.default)
+                self.stored_default = self.values_to_store(self.options.default)
             except InvalidValue as exc:  # its message already names the model and field
                 raise ImplementationError(str(exc).replace("invalid value", "invalid default", 1)) from None
 
@@ -203,11 +205,11 @@ class BoundField(Generic[T]):
         """The Redis key holding this field for this instance."""
         return self._field.key_prefix + self._instance._pk_key
 
-    def _read(self, command: str, *args: bytes | str | int | float) -> object:
+    def _read(self, command: str, *args: Arg) -> object:
         """Run one read command on this field's key (the single funnel of field reads)."""
         return self._instance.database.execute(command, self.key, *args)
 
-    def _write(self, command: str, *args: bytes | str | int | float, scope: Sequence[bytes] | None = None) -> object:
+    def _write(self, command: str, *args: Arg, scope: Sequence[bytes] | None = None) -> object:
         """Run one write command on this field through the write script (index kept exact).
 
         ``scope``: the members or sub-keys the command can change (see writes.write_fields).
@@ -237,20 +239,20 @@ class BoundField(Generic[T]):
                 pass
         raise InvalidValue(f"{self._field.qualname}.{method}: amount must be a number, got {shown(amount)}")
 
-    def _write_int(self, command: str, *args: bytes | str | int | float, scope: Sequence[bytes] | None = None) -> int:
+    def _write_int(self, command: str, *args: Arg, scope: Sequence[bytes] | None = None) -> int:
         return replies.integer(self._write(command, *args, scope=scope))
 
-    def _write_float(self, command: str, *args: bytes | str | int | float, scope: Sequence[bytes] | None = None) -> float:
+    def _write_float(self, command: str, *args: Arg, scope: Sequence[bytes] | None = None) -> float:
         return replies.number(self._write(command, *args, scope=scope))
 
-    def _write_raw(self, command: str, *args: bytes | str | int | float) -> bytes | None:
+    def _write_raw(self, command: str, *args: Arg) -> bytes | None:
         return replies.optional_bytes(self._write(command, *args))
 
     def _write_replace(self, command: str, stored: list[bytes]) -> None:
         """Replace the whole value (DEL, then ``command`` with the new values) in one script."""
-        from ..writes import write_fields
+        from ..writes import Command, write_fields
 
-        commands: list[tuple[str, str, *tuple[bytes | str | int | float, ...]]] = [("DEL", self.key)]
+        commands: list[Command] = [("DEL", self.key)]
         if stored:
             commands.append((command, self.key, *stored))
         write_fields(self._instance, [self._field], commands)

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import NoScriptError
 
+from ..database import Arg
+
 if TYPE_CHECKING:
     from ..database import Database
 
-ScriptArg = str | bytes | int | float
+ScriptArg = Arg
 
 
 class Script:
