@@ -6,7 +6,6 @@ Data is checked through independent redis-py clients, never only through the Dat
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import redis
 
 from limpyd_typed import Database, ImplementationError, InstanceHash, Model, String, field, replies
 from limpyd_typed.server import EmbeddedServer
+from tests.integration.support import pid_alive
 
 
 class DbBike(Model):
@@ -55,14 +55,6 @@ def hash_at(url: str, key: str) -> dict[bytes, bytes]:
         return replies.mapping(client.hgetall(key))
     finally:
         client.close()
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture

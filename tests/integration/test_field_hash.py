@@ -9,7 +9,6 @@ resurrected by a write.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol, TypeVar
 
 import pytest
 
@@ -23,11 +22,11 @@ from limpyd_typed import (
     QueryError,
     field,
     replies,
-    scripts,
 )
+from tests.conftest import RoundTrips
+from tests.integration.support import FieldKeys, esc, one_trip, pkb, snapshot, warm_scripts
 
 NS = "ithash"
-R = TypeVar("R")
 
 
 class Email(Model, namespace=NS):
@@ -41,49 +40,8 @@ class Email(Model, namespace=NS):
 # -- helpers (raw Redis reads, built independently of the library's key and index code) --------
 
 
-class RoundTrips(Protocol):
-    count: int
-
-    def __enter__(self) -> RoundTrips: ...
-    def __exit__(self, *exc: object) -> None: ...
-
-
-Snapshot = dict[bytes, tuple[bytes, object]]
-
-
-def snapshot(db: Database) -> Snapshot:
-    """Every key of the database with its type and full content."""
-    out: Snapshot = {}
-    for key in replies.bytes_list(db.execute("KEYS", "*")):
-        kind = replies.optional_bytes(db.execute("TYPE", key)) or b""
-        content: object
-        if kind == b"string":
-            content = replies.optional_bytes(db.execute("GET", key))
-        elif kind == b"hash":
-            content = replies.mapping(db.execute("HGETALL", key))
-        elif kind == b"set":
-            content = frozenset(replies.bytes_list(db.execute("SMEMBERS", key)))
-        elif kind == b"list":
-            content = replies.bytes_list(db.execute("LRANGE", key, 0, -1))
-        elif kind == b"zset":
-            content = replies.scored(db.execute("ZRANGE", key, 0, -1, "WITHSCORES"))
-        else:
-            raise AssertionError(f"unexpected key type {kind!r} for {key!r}")
-        out[key] = (kind, content)
-    return out
-
-
-def esc(raw: bytes) -> bytes:
-    """Index escaping: \\x01 -> \\x01\\x02, \\x00 -> \\x01\\x01."""
-    return raw.replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
-
-
-def pkb(instance: Model[int]) -> bytes:
-    return str(instance.pk_value).encode()
-
-
-def data_key(name: str, instance: Model[int]) -> str:
-    return f"lt:{{{NS}:Email}}:f:{name}:{instance.pk_value}"
+_keys = FieldKeys(NS, "Email")
+data_key, key_exists, index = _keys.data_key, _keys.key_exists, _keys.index
 
 
 def stored(db: Database, name: str, instance: Model[int]) -> dict[bytes, bytes]:
@@ -91,35 +49,15 @@ def stored(db: Database, name: str, instance: Model[int]) -> dict[bytes, bytes]:
     return replies.mapping(db.execute("HGETALL", data_key(name, instance)))
 
 
-def key_exists(db: Database, name: str, instance: Model[int]) -> bool:
-    return replies.integer(db.execute("EXISTS", data_key(name, instance))) == 1
-
-
-def index(db: Database, name: str) -> set[bytes]:
-    """The members of a field's index (all scores must be 0)."""
-    found = replies.scored(db.execute("ZRANGE", f"lt:{{{NS}:Email}}:idx:{name}", 0, -1, "WITHSCORES"))
-    assert all(score == 0 for _, score in found)
-    return {member for member, _ in found}
-
-
 def entries(*items: tuple[bytes, bytes, Model[int]]) -> set[bytes]:
     """The index members expected for these (sub-key, stored value, instance) items."""
     return {esc(sub) + b"\x00" + esc(value) + b"\x00" + esc(pkb(instance)) for sub, value, instance in items}
 
 
-def one_trip(rt: RoundTrips, call: Callable[[], R]) -> R:
-    with rt:
-        result = call()
-    assert rt.count == 1, f"{rt.count} round trips instead of 1"
-    return result
-
-
 @pytest.fixture(autouse=True)
 def models(db: Database) -> Iterator[None]:
     Email.use_database(db)
-    # Warm the script cache, so that each write is one EVALSHA.
-    for script in (scripts.CREATE, scripts.WRITE, scripts.DELETE):
-        assert replies.optional_bytes(db.execute("SCRIPT", "LOAD", script.source)) == script.sha.encode()
+    warm_scripts(db)
     yield
 
 

@@ -9,7 +9,6 @@ deleted instance is not resurrected by a write.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol, TypeVar
 
 import pytest
 
@@ -22,11 +21,11 @@ from limpyd_typed import (
     UniquenessError,
     field,
     replies,
-    scripts,
 )
+from tests.conftest import RoundTrips
+from tests.integration.support import FieldKeys, entries, entries_of, one_trip, pkb, snapshot, warm_scripts
 
 NS = "itset"
-R = TypeVar("R")
 
 
 class Bike(Model, namespace=NS):
@@ -40,49 +39,8 @@ class Bike(Model, namespace=NS):
 # -- helpers (raw Redis reads, built independently of the library's key and index code) --------
 
 
-class RoundTrips(Protocol):
-    count: int
-
-    def __enter__(self) -> RoundTrips: ...
-    def __exit__(self, *exc: object) -> None: ...
-
-
-Snapshot = dict[bytes, tuple[bytes, object]]
-
-
-def snapshot(db: Database) -> Snapshot:
-    """Every key of the database with its type and full content."""
-    out: Snapshot = {}
-    for key in replies.bytes_list(db.execute("KEYS", "*")):
-        kind = replies.optional_bytes(db.execute("TYPE", key)) or b""
-        content: object
-        if kind == b"string":
-            content = replies.optional_bytes(db.execute("GET", key))
-        elif kind == b"hash":
-            content = replies.mapping(db.execute("HGETALL", key))
-        elif kind == b"set":
-            content = frozenset(replies.bytes_list(db.execute("SMEMBERS", key)))
-        elif kind == b"list":
-            content = replies.bytes_list(db.execute("LRANGE", key, 0, -1))
-        elif kind == b"zset":
-            content = replies.scored(db.execute("ZRANGE", key, 0, -1, "WITHSCORES"))
-        else:
-            raise AssertionError(f"unexpected key type {kind!r} for {key!r}")
-        out[key] = (kind, content)
-    return out
-
-
-def esc(raw: bytes) -> bytes:
-    """Index escaping: \\x01 -> \\x01\\x02, \\x00 -> \\x01\\x01."""
-    return raw.replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
-
-
-def pkb(instance: Model[int]) -> bytes:
-    return str(instance.pk_value).encode()
-
-
-def data_key(name: str, instance: Model[int]) -> str:
-    return f"lt:{{{NS}:Bike}}:f:{name}:{instance.pk_value}"
+_keys = FieldKeys(NS, "Bike")
+data_key, key_exists, index = _keys.data_key, _keys.key_exists, _keys.index
 
 
 def stored(db: Database, name: str, instance: Model[int]) -> set[bytes]:
@@ -90,39 +48,10 @@ def stored(db: Database, name: str, instance: Model[int]) -> set[bytes]:
     return set(replies.bytes_list(db.execute("SMEMBERS", data_key(name, instance))))
 
 
-def key_exists(db: Database, name: str, instance: Model[int]) -> bool:
-    return replies.integer(db.execute("EXISTS", data_key(name, instance))) == 1
-
-
-def index(db: Database, name: str) -> set[bytes]:
-    """The members of a field's index (all scores must be 0)."""
-    found = replies.scored(db.execute("ZRANGE", f"lt:{{{NS}:Bike}}:idx:{name}", 0, -1, "WITHSCORES"))
-    assert all(score == 0 for _, score in found)
-    return {member for member, _ in found}
-
-
-def entries(*pairs: tuple[bytes, Model[int]]) -> set[bytes]:
-    """The index members expected for these (stored value, instance) pairs."""
-    return {esc(value) + b"\x00" + esc(pkb(instance)) for value, instance in pairs}
-
-
-def entries_of(values: set[bytes], instance: Model[int]) -> set[bytes]:
-    return entries(*[(value, instance) for value in values])
-
-
-def one_trip(rt: RoundTrips, call: Callable[[], R]) -> R:
-    with rt:
-        result = call()
-    assert rt.count == 1, f"{rt.count} round trips instead of 1"
-    return result
-
-
 @pytest.fixture(autouse=True)
 def models(db: Database) -> Iterator[None]:
     Bike.use_database(db)
-    # Warm the script cache, so that each write is one EVALSHA.
-    for script in (scripts.CREATE, scripts.WRITE, scripts.DELETE):
-        assert replies.optional_bytes(db.execute("SCRIPT", "LOAD", script.source)) == script.sha.encode()
+    warm_scripts(db)
     yield
 
 

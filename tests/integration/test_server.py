@@ -16,20 +16,12 @@ from limpyd_typed.server import (
     ServerStartError,
     find_server_binary,
 )
+from tests.integration.support import pid_alive as _pid_alive
 
 
 def _client(server: EmbeddedServer) -> redis.Redis:
     """A client on the server's unix socket, going through its URL."""
     return redis.Redis.from_url(server.url)
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture

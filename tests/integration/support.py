@@ -1,0 +1,99 @@
+"""Helpers shared by the integration tests.
+
+The raw Redis reads are built independently of the library's key and index code: key names are
+spelled out from a model's namespace and class name, index members from the escaping rules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from limpyd_typed import Database, Model, replies, scripts
+from tests.conftest import RoundTrips
+
+R = TypeVar("R")
+
+Snapshot = dict[bytes, tuple[bytes, object]]
+
+
+def snapshot(db: Database) -> Snapshot:
+    """Every key of the database with its type and full content."""
+    out: Snapshot = {}
+    for key in replies.bytes_list(db.execute("KEYS", "*")):
+        kind = replies.optional_bytes(db.execute("TYPE", key)) or b""
+        content: object
+        if kind == b"string":
+            content = replies.optional_bytes(db.execute("GET", key))
+        elif kind == b"hash":
+            content = replies.mapping(db.execute("HGETALL", key))
+        elif kind == b"set":
+            content = frozenset(replies.bytes_list(db.execute("SMEMBERS", key)))
+        elif kind == b"list":
+            content = replies.bytes_list(db.execute("LRANGE", key, 0, -1))
+        elif kind == b"zset":
+            content = replies.scored(db.execute("ZRANGE", key, 0, -1, "WITHSCORES"))
+        else:
+            raise AssertionError(f"unexpected key type {kind!r} for {key!r}")
+        out[key] = (kind, content)
+    return out
+
+
+def esc(raw: bytes) -> bytes:
+    """Index escaping: \\x01 -> \\x01\\x02, \\x00 -> \\x01\\x01."""
+    return raw.replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
+
+
+def pkb(instance: Model[int]) -> bytes:
+    return str(instance.pk_value).encode()
+
+
+def entries(*pairs: tuple[bytes, Model[int]]) -> set[bytes]:
+    """The index members expected for these (stored value, instance) pairs."""
+    return {esc(value) + b"\x00" + esc(pkb(instance)) for value, instance in pairs}
+
+
+def entries_of(values: Iterable[bytes], instance: Model[int]) -> set[bytes]:
+    return entries(*[(value, instance) for value in values])
+
+
+class FieldKeys:
+    """The raw keys of one model's fields and indexes, from its namespace and class name."""
+
+    def __init__(self, namespace: str, model: str) -> None:
+        self.prefix = f"lt:{{{namespace}:{model}}}"
+
+    def data_key(self, name: str, instance: Model[int]) -> str:
+        return f"{self.prefix}:f:{name}:{instance.pk_value}"
+
+    def key_exists(self, db: Database, name: str, instance: Model[int]) -> bool:
+        return replies.integer(db.execute("EXISTS", self.data_key(name, instance))) == 1
+
+    def index(self, db: Database, name: str) -> set[bytes]:
+        """The members of a field's index (all scores must be 0)."""
+        found = replies.scored(db.execute("ZRANGE", f"{self.prefix}:idx:{name}", 0, -1, "WITHSCORES"))
+        assert all(score == 0 for _, score in found)
+        return {member for member, _ in found}
+
+
+def one_trip(rt: RoundTrips, call: Callable[[], R]) -> R:
+    with rt:
+        result = call()
+    assert rt.count == 1, f"{rt.count} round trips instead of 1"
+    return result
+
+
+def warm_scripts(db: Database) -> None:
+    """Warm the script cache, so that each write is one EVALSHA."""
+    for script in (scripts.CREATE, scripts.WRITE, scripts.DELETE):
+        assert replies.optional_bytes(db.execute("SCRIPT", "LOAD", script.source)) == script.sha.encode()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
