@@ -1,8 +1,15 @@
-"""Conditions built from class attributes: ``Bike.name == "x"`` is a ``Condition[Bike]``."""
+"""Conditions built from class attributes: ``Person.age >= 30`` is a ``Condition[Person]``.
+
+Conditions combine with ``&``, ``|`` and ``~`` into a tree, which the query planner (query.py)
+checks against the fields' indexes and the query script evaluates on the server.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -10,37 +17,97 @@ if TYPE_CHECKING:
 
 M = TypeVar("M")
 T = TypeVar("T")
+# Values with an order a range index keeps: numbers, dates, and text in byte order.
+O = TypeVar("O", int, float, Decimal, datetime, date, str, bytes)
+# Values with prefixes.
+S = TypeVar("S", str, bytes)
+
+# Leaf operators, and what each needs from the field's index.
+EQUALITY_OPS = frozenset({"eq", "in"})
+ORDER_OPS = frozenset({"lt", "le", "gt", "ge", "between"})
+PREFIX_OPS = frozenset({"startswith"})
 
 
 @dataclass(frozen=True, slots=True)
 class Condition(Generic[M]):
-    """A filter on one indexed field of model ``M``: the field holds ``value``.
+    """A filter on model ``M``: a leaf on one field, or ``and``/``or``/``not`` of conditions.
 
-    For a multi-value field (Set, List, SortedSet) it means "holds this value among others"; for a
-    Hash field ``sub_key`` names the dict key.
+    A leaf's ``op`` is one of eq, in, lt, le, gt, ge, between, startswith; ``values`` holds its
+    operands. For a multi-value field (Set, List, SortedSet) a leaf holds when one of the values
+    matches; for a Hash field ``sub_key`` names the dict key.
     """
 
-    field: Field[Any, Any, Any]
-    value: object
+    op: str
+    field: Field[Any, Any, Any] | None = None
+    values: tuple[object, ...] = ()
     sub_key: str | None = None
+    children: tuple[Condition[M], ...] = ()
+
+    def __and__(self, other: Condition[M]) -> Condition[M]:
+        return Condition("and", children=(self, other))
+
+    def __or__(self, other: Condition[M]) -> Condition[M]:
+        return Condition("or", children=(self, other))
+
+    def __invert__(self) -> Condition[M]:
+        return Condition("not", children=(self,))
+
+    def __repr__(self) -> str:
+        if self.field is None:
+            return f"{self.op}({', '.join(map(repr, self.children))})"
+        name = self.field.qualname + (f"[{self.sub_key!r}]" if self.sub_key is not None else "")
+        return f"{name} {self.op} {', '.join(map(repr, self.values))}"
 
 
 class Attr(Generic[M, T]):
-    """What a field is on its model class: ``Bike.name``. Comparisons build conditions."""
+    """What a field is on its model class: ``Person.age``. Comparisons build conditions.
 
-    __slots__ = ("field",)
+    The operators a field's index answers are checked when a collection is built; the operand
+    types are checked statically (``Person.age >= "x"`` is a type error).
+    """
 
-    def __init__(self, field: Field[T, Any, Any]) -> None:
+    __slots__ = ("field", "sub_key")
+
+    def __init__(self, field: Field[T, Any, Any], sub_key: str | None = None) -> None:
         self.field = field
+        self.sub_key = sub_key
+
+    def _leaf(self, op: str, *values: object) -> Condition[M]:
+        return Condition(op, self.field, values, self.sub_key)
 
     def __eq__(self, value: T) -> Condition[M]:  # type: ignore[override]
-        return Condition(self.field, value)
+        return self._leaf("eq", value)
 
-    def __ne__(self, value: object) -> bool:
-        raise TypeError(f"{self.field.qualname} != ...: negation is not supported by collections yet")
+    def __ne__(self, value: T) -> Condition[M]:  # type: ignore[override]
+        """Not equal: every instance but those holding ``value`` (instances without a value included)."""
+        return ~self._leaf("eq", value)
+
+    def in_(self, values: Iterable[T]) -> Condition[M]:
+        """Holds one of ``values``."""
+        return self._leaf("in", *values)
+
+    def __lt__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+        return self._leaf("lt", value)
+
+    def __le__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+        return self._leaf("le", value)
+
+    def __gt__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+        return self._leaf("gt", value)
+
+    def __ge__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+        return self._leaf("ge", value)
+
+    def between(self: Attr[M, O] | Attr[M, O | None], low: O, high: O) -> Condition[M]:
+        """``low <= value <= high``."""
+        return self._leaf("between", low, high)
+
+    def startswith(self: Attr[M, S] | Attr[M, S | None], prefix: S) -> Condition[M]:
+        """The text (or bytes) starts with ``prefix``."""
+        return self._leaf("startswith", prefix)
 
     def __hash__(self) -> int:
-        return hash(self.field)
+        return hash((self.field, self.sub_key))
 
     @property
     def name(self) -> str:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar
 
-from . import indexes, scripts
+from . import scripts
 from .exceptions import QueryError
 from .expressions import Attr, Condition
-from .fields.hash import sub_key_bytes
+from .planner import Planner, condition_from_keyword
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -35,21 +35,6 @@ class _Sort:
     desc: bool
 
 
-def _condition_from_keyword(model: type[Model[Any]], name: str, value: object) -> Condition[Any]:
-    """``name=value`` (seed style), ``name__eq=value``, or ``hashfield__subkey=value``."""
-    field_name, _, suffix = name.partition("__")
-    f = model._fields.get(field_name)
-    if f is None:
-        raise QueryError(f"{model.__name__} has no field {field_name!r} to filter on")
-    if f.kind == "hash":
-        if not suffix:
-            raise QueryError(f"{f.qualname} is a Hash: filter on one of its keys, e.g. {field_name}__<key>=value")
-        return Condition(f, value, sub_key=suffix)
-    if suffix not in ("", "eq"):
-        raise QueryError(f"{f.qualname}: unsupported filter suffix {suffix!r} (supported: __eq)")
-    return Condition(f, value)
-
-
 class Collection(Generic[M, K, R]):
     """A lazy, immutable query on model ``M`` (pk type ``K``) yielding ``R``: pks, or instances after ``instances()``.
 
@@ -60,7 +45,7 @@ class Collection(Generic[M, K, R]):
     def __init__(self, model: type[M], conditions: tuple[Condition[M], ...] = (),
                  filters: dict[str, object] | None = None) -> None:
         self.model = model
-        self._filters: tuple[tuple[Field[Any, Any, Any], bytes], ...] = ()
+        self._condition: Condition[M] | None = None
         self._sort: _Sort | None = None
         self._instances = False
         # The raw pks of the first full run, reused by len(), iteration and indexing (as Django's
@@ -76,32 +61,18 @@ class Collection(Generic[M, K, R]):
         return clone
 
     def _add(self, conditions: tuple[Condition[Any], ...], filters: dict[str, object]) -> None:
-        every = list(conditions) + [_condition_from_keyword(self.model, k, v) for k, v in filters.items()]
-        added = []
+        """AND conditions and keyword filters into the collection's condition, checked at once."""
+        every = list(conditions) + [condition_from_keyword(self.model, k, v) for k, v in filters.items()]
+        if not every:
+            return
+        combined = self._condition
         for condition in every:
-            if not isinstance(condition, Condition):
-                raise QueryError(f"collection() takes conditions such as {self.model.__name__}.name == 'x', got {condition!r}")
-            added.append(self._plan(condition))
-        self._filters = self._filters + tuple(added)
-
-    def _plan(self, condition: Condition[Any]) -> tuple[Field[Any, Any, Any], bytes]:
-        f = condition.field
-        if f.model is not self.model:
-            raise QueryError(f"condition on {f.qualname} cannot filter {self.model.__name__}")
-        if condition.value is None:
-            raise QueryError(f"{f.qualname} == None: None is never indexed; no query can answer it")
-        if f.is_pk:
-            return f, self.model._encode_pk(condition.value)
-        if f.kind == "hash" and condition.sub_key is None:
-            raise QueryError(f"{f.qualname} is a Hash: filter on one of its keys, e.g. {f.name}__<key>=value")
-        if not f.indexed:
-            raise QueryError(f"{f.qualname} is not indexed: declare it with field(indexable=True) to filter on it")
-        raw = f.codec.indexed(f.encode(condition.value))
-        parts = [raw] if condition.sub_key is None else [sub_key_bytes(f.qualname, condition.sub_key), raw]
-        return f, indexes.entry(parts)
+            combined = condition if combined is None else combined & condition
+        Planner(self.model).add(combined)  # refuses, now, what the indexes cannot answer
+        self._condition = combined
 
     def filter(self, *conditions: Condition[M], **filters: object) -> Self:
-        """A collection with these conditions added (all conditions are ANDed)."""
+        """A collection with these conditions added (ANDed: ``filter(a | b)`` for an OR)."""
         clone = self._clone()
         clone._add(conditions, filters)
         return clone
@@ -153,15 +124,8 @@ class Collection(Generic[M, K, R]):
 
     def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None,
              count: bool = False) -> list[bytes]:
-        keys = self.model._keys
-        script_keys = [keys.pks]
-        args: list[scripts.ScriptArg] = [len(self._filters)]
-        for f, value in self._filters:
-            if f.is_pk:
-                args += ["pk", 0, value]
-            else:
-                script_keys.append(f.index_key)
-                args += ["eq", len(script_keys), value]
+        plan = Planner(self.model).add(self._condition)
+        args = plan.tokens
         sort = self._sort or _Sort(self.model._pk_field(), False, False)
         f = sort.field
         mode = "pk" if f.is_pk else f.kind
@@ -170,7 +134,7 @@ class Collection(Generic[M, K, R]):
         args += [mode, f.key_prefix, f.slot, value_order, int(sort.desc), pk_order]
         args += ["" if v is None else v for v in (start, stop, step)]
         args.append("count" if count else "")
-        reply = scripts.QUERY(self.model.database, script_keys, args)
+        reply = scripts.QUERY(self.model.database, plan.keys, args)
         assert isinstance(reply, list)
         return reply
 

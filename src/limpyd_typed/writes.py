@@ -72,7 +72,7 @@ def write_fields(
     args: list[scripts.ScriptArg] = [instance._pk_bytes, len(fields)]
     for field in fields:
         key = field.key_prefix + instance._pk_key
-        args += [field.kind, keys.at(key), field.slot, field.index_mode, _index_pos(keys, field), field.codec.index_form]
+        args += [field.kind, keys.at(key), field.slot, field.index_mode, _index_pos(keys, field), field.index_form]
         args += [-1] if scope is None else [len(scope), *scope]
     args.append(len(commands))
     for name, key, *rest in commands:
@@ -100,7 +100,7 @@ def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[F
     args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", len(values)]
     for field, stored in values.items():
         args += [field.kind, field.key_prefix, field.slot, field.index_mode, _index_pos(keys, field),
-                 field.codec.index_form, len(stored), *stored]
+                 field.index_form, len(stored), *stored]
     reply = scripts.CREATE(model.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] == 1:
@@ -125,7 +125,7 @@ def delete_instance(instance: Model[Any]) -> None:
     args: list[scripts.ScriptArg] = [instance._pk_bytes, len(data_keys), len(indexed)]
     for field in indexed:
         key = field.key_prefix + instance._pk_key
-        args += [field.kind, keys.at(key), field.slot, _index_pos(keys, field), field.codec.index_form]
+        args += [field.kind, keys.at(key), field.slot, _index_pos(keys, field), field.index_form]
     reply = scripts.DELETE(instance.database, keys.names, args)
     assert isinstance(reply, list)
     if reply[0] != 1:

@@ -73,7 +73,7 @@ def test_class_attributes_are_attrs_and_comparisons_are_conditions() -> None:
     assert_type(TypedTicket.id, Attr[TypedTicket, int])
     condition = assert_type(TypedBike.name == "x", Condition[TypedBike])
     assert isinstance(condition, Condition)
-    assert condition.value == "x"
+    assert (condition.op, condition.values) == ("eq", ("x",))
     assert_type(TypedBike.wheels == 3, Condition[TypedBike])
     assert assert_type(TypedBike.name.name, str) == "name"
     # Options are class variables with plain types.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVar, cast, overload
 
 from .. import replies
 from ..codecs import Codec, CodecError, codec_for
@@ -31,6 +31,12 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
+IndexKind = Literal["eq", "range", "text"]
+# What a range index orders, by the field's value type (its stored text is encoded by sortable.py).
+_RANGE_TYPES = {"int": "int", "float": "float", "Decimal": "decimal", "datetime": "datetime", "date": "date"}
+_TEXT_TYPES = frozenset({"str", "bytes"})
+
+
 @dataclass(frozen=True, slots=True)
 class FieldOptions:
     """What ``field(...)`` says about a field."""
@@ -40,6 +46,7 @@ class FieldOptions:
     unique: bool = False
     lockable: bool = True
     init: bool = True
+    index: IndexKind | None = None
 
 
 def field(
@@ -47,17 +54,21 @@ def field(
     default: object = MISSING,
     indexable: bool = False,
     unique: bool = False,
+    index: IndexKind | None = None,
     lockable: bool = True,
     init: bool = True,
 ) -> Any:  # Any on purpose (PEP 681): the annotation, not this call, gives the field its type.
     """Options of a field: ``name: InstanceHash[str] = field(unique=True)``.
 
     ``default`` makes the field optional in the constructor; ``indexable`` lets collections
-    filter on it; ``unique`` indexes it and refuses a value another instance holds. ``lockable``
-    is accepted for compatibility with limpyd: writes here are atomic scripts, never locks.
-    ``init=False`` keeps a field out of the constructor (needed to declare ``id: AutoPK``).
+    filter on it; ``unique`` indexes it and refuses a value another instance holds. ``index``
+    chooses what the index answers (and implies ``indexable``): ``"eq"`` (the default) equality;
+    ``"range"`` also ``< <= > >= between`` on numbers, datetimes and dates (ordered by value;
+    datetimes by instant); ``"text"`` also ranges in byte order and ``startswith`` on str and bytes.
+    ``lockable`` is accepted for compatibility with limpyd: writes here are atomic scripts, never
+    locks. ``init=False`` keeps a field out of the constructor (needed to declare ``id: AutoPK``).
     """
-    return FieldOptions(default, indexable, unique, lockable, init)
+    return FieldOptions(default, indexable or index is not None, unique, lockable, init, index)
 
 
 class Field(Generic[T, B, V]):
@@ -90,6 +101,11 @@ class Field(Generic[T, B, V]):
         self.options = options
         self.codec: Codec[Any] = codec_for(value_type)
         self.index_mode = 2 if options.unique else 1 if options.indexable else 0
+        self.index_kind: str = "" if not self.index_mode else options.index or "eq"
+        held = self.codec.type_name.removesuffix(" | None")
+        # How the index writes a stored value (mirrored by norm() in the Lua prelude).
+        self.index_form = f"sort:{_RANGE_TYPES[held]}" if self.index_kind == "range" and held in _RANGE_TYPES \
+            else self.codec.index_form
 
     # -- declaration ---------------------------------------------------------------------------
 
@@ -111,6 +127,13 @@ class Field(Generic[T, B, V]):
         return self.model._keys.field_prefix(self.name)
 
     def check_declaration(self) -> None:
+        held = self.codec.type_name.removesuffix(" | None")
+        if self.index_kind == "range" and held not in _RANGE_TYPES:
+            raise self.implementation_error(f"holds {held}: a range index orders {', '.join(_RANGE_TYPES)}")
+        if self.index_kind == "text" and held not in _TEXT_TYPES:
+            raise self.implementation_error(f"holds {held}: a text index is for str and bytes")
+        if self.index_kind not in ("", "eq", "range", "text"):
+            raise self.implementation_error(f"has an unknown index kind {self.index_kind!r} (eq, range or text)")
         if self.options.unique and not self.can_be_unique:
             raise self.implementation_error("cannot be unique")
         if self.multi and self.codec.nullable:
@@ -132,6 +155,19 @@ class Field(Generic[T, B, V]):
     @property
     def indexed(self) -> bool:
         return self.index_mode > 0
+
+    @property
+    def answers_order(self) -> bool:
+        """Whether the index answers < <= > >= between (a range index, or a text index)."""
+        return self.index_kind in ("range", "text")
+
+    def index_value(self, raw: bytes) -> bytes:
+        """The indexed form of a stored value (see index_form)."""
+        if self.index_form.startswith("sort:"):
+            from ..sortable import sortable
+
+            return sortable(raw, self.index_form[5:])
+        return self.codec.indexed(raw)
 
     # -- descriptor ----------------------------------------------------------------------------
 

@@ -1,66 +1,141 @@
--- Run a collection: filters (ANDed), sort and slice, in one call.
+-- Run a collection: a condition tree (planner.py), then sort and slice, in one call.
 -- KEYS[1] = pks set, other KEYS = index keys referenced by position.
--- ARGV[1] = N filters, each: type ("eq" | "pk"), index key position (0 for pk), entry or pk
--- then sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
+-- ARGV: the tree in prefix notation (planner.py documents it), then
+--   sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
 --   (orders: "int" exact decimal integers, "float" numbers, "bytes"; ties are ordered by pk)
--- then slice: start, stop, step ("" for None), then "count" to only count.
+--   slice: start, stop, step ("" for None), then "count" to only count.
 -- Keys of other instances (for sorting by a field) are named from the prefix in ARGV, which holds
 -- the model's hash tag: they live in the same cluster slot as KEYS[1].
 -- Returns {total, pk, pk, ...} (just {total} when counting).
-local nfilters = tonumber(ARGV[1])
-local filters, pos = {}, 2
-for i = 1, nfilters do
-  filters[i] = {kind = ARGV[pos], idx = KEYS[tonumber(ARGV[pos + 1])], value = ARGV[pos + 2]}
-  pos = pos + 3
+
+-- Parse the tree: each node is a table {op = ..., ...}.
+local pos = 1
+local function parse()
+  local op = ARGV[pos]
+  pos = pos + 1
+  if op == "and" or op == "or" then
+    local n, children = tonumber(ARGV[pos]), {}
+    pos = pos + 1
+    for i = 1, n do children[i] = parse() end
+    return {op = op, children = children}
+  elseif op == "not" then
+    return {op = op, child = parse()}
+  elseif op == "pk" then
+    pos = pos + 1
+    return {op = op, pk = ARGV[pos - 1]}
+  elseif op == "eq" then
+    pos = pos + 3
+    return {op = op, idx = KEYS[tonumber(ARGV[pos - 3])], entry = ARGV[pos - 2], parts = tonumber(ARGV[pos - 1])}
+  elseif op == "range" then
+    pos = pos + 4
+    return {op = op, idx = KEYS[tonumber(ARGV[pos - 4])], low = ARGV[pos - 3], high = ARGV[pos - 2],
+            parts = tonumber(ARGV[pos - 1])}
+  end
+  return {op = "all"}
 end
+local tree = parse()
+
 local sort_mode, sort_prefix, sort_slot = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2]
 local value_order, desc, pk_order = ARGV[pos + 3], ARGV[pos + 4] == "1", ARGV[pos + 5]
 local s_start, s_stop, s_step = ARGV[pos + 6], ARGV[pos + 7], ARGV[pos + 8]
 local count_only = ARGV[pos + 9] == "count"
 
-if count_only and nfilters == 0 then return {redis.call("SCARD", KEYS[1])} end
-if count_only and nfilters == 1 and filters[1].kind == "eq" then
-  return {redis.call("ZLEXCOUNT", filters[1].idx, lex_bounds(filters[1].value))}
+-- The pk of an index member whose entry has `parts` parts: what follows the parts' NUL bytes.
+local function pk_after(m, parts)
+  local at = 0
+  for _ = 1, parts do at = string.find(m, "\0", at + 1, true) end
+  return unesc_idx(string.sub(m, at + 1))
 end
 
--- Candidates: all pks, or the members of the most selective filter; the others are checked per pk.
-local pks
-if nfilters == 0 then
-  pks = redis.call("SMEMBERS", KEYS[1])
-else
-  local best, best_size = nil, nil
-  for i, f in ipairs(filters) do
-    local size
-    if f.kind == "pk" then size = 1 else
-      size = redis.call("ZLEXCOUNT", f.idx, lex_bounds(f.value))
+-- Evaluation: every node gives a set {pk = true} and its size.
+local universe
+local function all_pks()
+  if not universe then
+    universe = {}
+    for _, pk in ipairs(redis.call("SMEMBERS", KEYS[1])) do universe[pk] = true end
+  end
+  return universe
+end
+
+local function size_of(set)
+  local n = 0
+  for _ in pairs(set) do n = n + 1 end
+  return n
+end
+
+local function holds(node, pk)
+  return redis.call("ZSCORE", node.idx, node.entry .. "\0" .. esc_idx(pk)) ~= false
+end
+
+local eval
+local function eval_and(node)
+  -- Set-valued children first (smallest first); equality leaves then only check each candidate.
+  local sets, checks = {}, {}
+  for _, child in ipairs(node.children) do
+    if child.op == "eq" then checks[#checks + 1] = child else sets[#sets + 1] = eval(child) end
+  end
+  local base
+  if #sets == 0 then
+    local best, best_size = 1, nil
+    for i, check in ipairs(checks) do
+      local n = redis.call("ZLEXCOUNT", check.idx, lex_bounds(check.entry))
+      if best_size == nil or n < best_size then best, best_size = i, n end
     end
-    if best == nil or size < best_size then best, best_size = i, size end
-  end
-  local first = filters[best]
-  local candidates = {}
-  if first.kind == "pk" then
-    if redis.call("SISMEMBER", KEYS[1], first.value) == 1 then candidates[1] = first.value end
+    base = eval(table.remove(checks, best))
   else
-    local members = redis.call("ZRANGEBYLEX", first.idx, lex_bounds(first.value))
-    for i = 1, #members do candidates[i] = member_pk(members[i], first.value) end
+    table.sort(sets, function(a, b) return size_of(a) < size_of(b) end)
+    base = table.remove(sets, 1)
   end
-  pks = {}
-  for _, pk in ipairs(candidates) do
+  local out = {}
+  for pk in pairs(base) do
     local keep = true
-    for i, f in ipairs(filters) do
-      if i ~= best then
-        if f.kind == "pk" then
-          keep = pk == f.value
-        else
-          keep = redis.call("ZSCORE", f.idx, f.value .. "\0" .. esc_idx(pk)) ~= false
-        end
-        if not keep then break end
+    for _, set in ipairs(sets) do
+      if not set[pk] then keep = false break end
+    end
+    if keep then
+      for _, check in ipairs(checks) do
+        if not holds(check, pk) then keep = false break end
       end
     end
-    if keep then pks[#pks + 1] = pk end
+    if keep then out[pk] = true end
   end
+  return out
 end
-if count_only then return {#pks} end
+
+eval = function(node)
+  local out = {}
+  if node.op == "all" then return all_pks() end
+  if node.op == "pk" then
+    if redis.call("SISMEMBER", KEYS[1], node.pk) == 1 then out[node.pk] = true end
+  elseif node.op == "eq" or node.op == "range" then
+    local low, high = node.low, node.high
+    if node.op == "eq" then low, high = lex_bounds(node.entry) end
+    for _, m in ipairs(redis.call("ZRANGEBYLEX", node.idx, low, high)) do out[pk_after(m, node.parts)] = true end
+  elseif node.op == "and" then
+    if #node.children == 0 then return all_pks() end
+    return eval_and(node)
+  elseif node.op == "or" then
+    for _, child in ipairs(node.children) do
+      for pk in pairs(eval(child)) do out[pk] = true end
+    end
+  else -- not
+    local excluded = eval(node.child)
+    for pk in pairs(all_pks()) do
+      if not excluded[pk] then out[pk] = true end
+    end
+  end
+  return out
+end
+
+-- Counting without building sets where the indexes already know the answer.
+if count_only then
+  if tree.op == "all" then return {redis.call("SCARD", KEYS[1])} end
+  if tree.op == "eq" then return {redis.call("ZLEXCOUNT", tree.idx, lex_bounds(tree.entry))} end
+  return {size_of(eval(tree))}
+end
+
+local pks = {}
+for pk in pairs(eval(tree)) do pks[#pks + 1] = pk end
 
 -- Compare two decimal integers exactly, as text (a double would tie them above 2^53): -1, 0 or 1.
 local function cmp_int(a, b)
