@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import scripts
+from .keys import escape_part
 from .database import Arg
 from redis.exceptions import ResponseError
 
@@ -114,19 +115,33 @@ def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[F
     raise _uniqueness_error(field, reply[3], reply[4])
 
 
+def _delete_call(model: type[Model[Any]], pk: bytes) -> tuple[list[str], list[scripts.ScriptArg]]:
+    """KEYS and ARGV of the delete script for the instance ``pk``."""
+    pk_key = escape_part(pk)
+    stored = [f for f in model._fields.values() if not f.is_pk]
+    # Each data key once: every InstanceHash field shares the instance hash.
+    data_keys = list(dict.fromkeys(f.key_prefix + pk_key for f in stored))
+    keys = _Keys(model._keys.pks, *data_keys)
+    indexed = [f for f in stored if f.indexed]
+    args: list[scripts.ScriptArg] = [pk, len(data_keys), len(indexed)]
+    for field in indexed:
+        args += [field.kind, keys.at(field.key_prefix + pk_key), field.slot, _index_pos(keys, field), field.index_form]
+    return keys.names, args
+
+
 def delete_instance(instance: Model[Any]) -> None:
     """Delete every key of an instance and every index entry it holds."""
     model = type(instance)
-    stored = [f for f in model._fields.values() if not f.is_pk]
-    # Each data key once: every InstanceHash field shares the instance hash.
-    data_keys = list(dict.fromkeys(f.key_prefix + instance._pk_key for f in stored))
-    keys = _Keys(model._keys.pks, *data_keys)
-    indexed = [f for f in stored if f.indexed]
-    args: list[scripts.ScriptArg] = [instance._pk_bytes, len(data_keys), len(indexed)]
-    for field in indexed:
-        key = field.key_prefix + instance._pk_key
-        args += [field.kind, keys.at(key), field.slot, _index_pos(keys, field), field.index_form]
-    reply = scripts.DELETE(instance.database, keys.names, args)
+    reply = scripts.DELETE(instance.database, *_delete_call(model, instance._pk_bytes))
     assert isinstance(reply, list)
     if reply[0] != 1:
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")
+
+
+def delete_instances(model: type[Model[Any]], pks: Sequence[bytes]) -> int:
+    """Delete many instances, each in its own atomic script, all in one pipelined round trip.
+
+    Returns how many existed (an instance deleted meanwhile by another client is skipped).
+    """
+    replies_ = scripts.DELETE.many(model.database, [_delete_call(model, pk) for pk in pks])
+    return sum(1 for reply in replies_ if isinstance(reply, list) and reply[0] == 1)

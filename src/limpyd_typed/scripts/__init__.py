@@ -7,10 +7,9 @@ EVALSHA; a server that does not know a script yet gets it once through EVAL, whi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from importlib import resources
-from typing import Final
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from redis.exceptions import NoScriptError
 
@@ -34,11 +33,28 @@ class Script:
         self.source = prelude + "\n" + (folder / f"{name}.lua").read_text()
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
-    def __call__(self, connection: Database, keys: list[str], args: list[ScriptArg]) -> object:
+    def __call__(self, database: Database, keys: list[str], args: list[ScriptArg]) -> object:
         try:
-            return connection.execute("EVALSHA", self.sha, len(keys), *keys, *args)
+            return database.execute("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            return connection.execute("EVAL", self.source, len(keys), *keys, *args)
+            return database.execute("EVAL", self.source, len(keys), *keys, *args)
+
+    def many(self, database: Database, calls: list[tuple[list[str], list[ScriptArg]]]) -> list[object]:
+        """Run the script once per (keys, args), pipelined: one round trip (two if not loaded yet).
+
+        Each call stays atomic on its own; a failing call is returned as its exception.
+        """
+        if not calls:
+            return []
+        loaded = database.execute("SCRIPT", "EXISTS", self.sha)
+        if not (isinstance(loaded, list) and loaded and loaded[0]):
+            database.execute("SCRIPT", "LOAD", self.source)
+        pipe = database.connection.pipeline(transaction=False)
+        queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
+        for keys, args in calls:
+            queue("EVALSHA", self.sha, len(keys), *keys, *args)
+        results: list[object] = pipe.execute(raise_on_error=False)
+        return results
 
 
 CREATE: Final = Script("create")

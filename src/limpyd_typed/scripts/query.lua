@@ -3,10 +3,11 @@
 -- ARGV: the tree in prefix notation (planner.py documents it), then
 --   sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
 --   (orders: "int" exact decimal integers, "float" numbers, "bytes"; ties are ordered by pk)
---   slice: start, stop, step ("" for None), then "count" to only count.
+--   slice: start, stop, step ("" for None), then "count" to only count,
+--   then F fields to read for each result: mode ("pk" | "islot" | "string"), key prefix, hash slot.
 -- Keys of other instances (for sorting by a field) are named from the prefix in ARGV, which holds
 -- the model's hash tag: they live in the same cluster slot as KEYS[1].
--- Returns {total, pk, pk, ...} (just {total} when counting).
+-- Returns {total, pk, <its F values>, pk, ...} (just {total} when counting).
 
 -- Parse the tree: each node is a table {op = ..., ...}.
 local pos = 1
@@ -39,6 +40,18 @@ local sort_mode, sort_prefix, sort_slot = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2
 local value_order, desc, pk_order = ARGV[pos + 3], ARGV[pos + 4] == "1", ARGV[pos + 5]
 local s_start, s_stop, s_step = ARGV[pos + 6], ARGV[pos + 7], ARGV[pos + 8]
 local count_only = ARGV[pos + 9] == "count"
+local fetch, nfetch = {}, tonumber(ARGV[pos + 10])
+for i = 1, nfetch do
+  local at = pos + 11 + (i - 1) * 3
+  fetch[i] = {mode = ARGV[at], prefix = ARGV[at + 1], slot = ARGV[at + 2]}
+end
+
+-- The value of a single-value field of the instance pk (false when it has none).
+local function read_value(mode, prefix, slot, pk)
+  if mode == "islot" then return redis.call("HGET", prefix .. esc_key(pk), slot) end
+  if mode == "string" then return redis.call("GET", prefix .. esc_key(pk)) end
+  return pk
+end
 
 -- The pk of an index member whose entry has `parts` parts: what follows the parts' NUL bytes.
 local function pk_after(m, parts)
@@ -172,12 +185,7 @@ end
 local keys, ties = {}, {}
 for _, pk in ipairs(pks) do
   ties[pk] = sort_key(pk, pk_order)
-  local v = pk
-  if sort_mode == "islot" then
-    v = redis.call("HGET", sort_prefix .. esc_key(pk), sort_slot)
-  elseif sort_mode == "string" then
-    v = redis.call("GET", sort_prefix .. esc_key(pk))
-  end
+  local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
   keys[pk] = v and sort_key(v, value_order) or false
 end
 -- Missing values first, then by value, ties by pk: a total order, so slices are stable.
@@ -211,7 +219,9 @@ local stop = bound(s_stop, step > 0 and upper or lower)
 local out = {len}
 local i = first
 while (step > 0 and i < stop) or (step < 0 and i > stop) do
-  out[#out + 1] = pks[i + 1]
+  local pk = pks[i + 1]
+  out[#out + 1] = pk
+  for _, f in ipairs(fetch) do out[#out + 1] = read_value(f.mode, f.prefix, f.slot, pk) end
   i = i + step
 end
 return out
