@@ -17,7 +17,7 @@ from typing_extensions import Self, TypeVar
 from . import replies, scripts
 from .database import Arg
 from .exceptions import QueryError
-from .expressions import Attr, Condition
+from .expressions import Attr, Condition, Selectable
 from .planner import Plan, Planner, condition_from_keyword
 
 if TYPE_CHECKING:
@@ -124,25 +124,25 @@ class Collection(Generic[M, K, R]):
         return cast("Collection[M, K, K]", self._shaped("pks", ()))
 
     @overload
-    def values_list(self, f1: Attr[M, T1], /, *, flat: Literal[True]) -> Collection[M, K, T1 | None]: ...
+    def values_list(self, f1: Selectable[M, T1], /, *, flat: Literal[True]) -> Collection[M, K, T1 | None]: ...
     @overload
-    def values_list(self, f1: Attr[M, T1], /, *, flat: Literal[False] = False) -> Collection[M, K, tuple[T1 | None]]: ...
+    def values_list(self, f1: Selectable[M, T1], /, *, flat: Literal[False] = False) -> Collection[M, K, tuple[T1 | None]]: ...
     @overload
-    def values_list(self, f1: Attr[M, T1], f2: Attr[M, T2], /) -> Collection[M, K, tuple[T1 | None, T2 | None]]: ...
+    def values_list(self, f1: Selectable[M, T1], f2: Selectable[M, T2], /) -> Collection[M, K, tuple[T1 | None, T2 | None]]: ...
     @overload
     def values_list(
-        self, f1: Attr[M, T1], f2: Attr[M, T2], f3: Attr[M, T3], /
+        self, f1: Selectable[M, T1], f2: Selectable[M, T2], f3: Selectable[M, T3], /
     ) -> Collection[M, K, tuple[T1 | None, T2 | None, T3 | None]]: ...
     @overload
     def values_list(
-        self, f1: Attr[M, T1], f2: Attr[M, T2], f3: Attr[M, T3], f4: Attr[M, T4], /
+        self, f1: Selectable[M, T1], f2: Selectable[M, T2], f3: Selectable[M, T3], f4: Selectable[M, T4], /
     ) -> Collection[M, K, tuple[T1 | None, T2 | None, T3 | None, T4 | None]]: ...
     # By names (the seed's form): values typed object, as names carry no type.
     @overload
     def values_list(self, *fields: str, flat: Literal[True]) -> Collection[M, K, object]: ...
     @overload
     def values_list(self, *fields: str, flat: Literal[False] = False) -> Collection[M, K, tuple[object, ...]]: ...
-    def values_list(self, *fields: str | Attr[M, Any], flat: bool = False) -> Collection[M, K, Any]:
+    def values_list(self, *fields: str | Selectable[M, Any], flat: bool = False) -> Collection[M, K, Any]:
         """The same collection yielding tuples of field values (``flat=True``: the values of one field).
 
         Fields are attributes (``Person.name``: the result type follows them) or names; none means
@@ -154,11 +154,11 @@ class Collection(Generic[M, K, R]):
             raise QueryError(f"values_list(flat=True) takes exactly one field, got {len(chosen)}")
         return self._shaped("flat" if flat else "tuples", chosen)
 
-    def values(self, *fields: str | Attr[M, Any]) -> Collection[M, K, dict[str, object]]:
+    def values(self, *fields: str | Selectable[M, Any]) -> Collection[M, K, dict[str, object]]:
         """The same collection yielding ``{field name: value}`` dicts (all single-value fields by default)."""
         return cast("Collection[M, K, dict[str, object]]", self._shaped("dicts", self._fields_to_fetch(fields)))
 
-    def _fields_to_fetch(self, fields: tuple[str | Attr[M, Any], ...]) -> tuple[Field[Any, Any, Any], ...]:
+    def _fields_to_fetch(self, fields: tuple[str | Selectable[M, Any], ...]) -> tuple[Field[Any, Any, Any], ...]:
         model_fields = self.model._fields
         if not fields:
             return tuple(f for f in model_fields.values() if not f.multi)
@@ -169,6 +169,8 @@ class Collection(Generic[M, K, R]):
                 if f.model is not self.model:
                     raise QueryError(f"cannot read {f.qualname} from {self.model.__name__}")
             else:
+                if not isinstance(item, str):
+                    raise QueryError(f"values() takes field attributes or names, got {item!r}")
                 found = model_fields.get(item)
                 if found is None:
                     raise QueryError(f"{self.model.__name__} has no field {item!r}")
