@@ -19,6 +19,15 @@ def test_readme_quick_start_is_the_quickstart_example() -> None:
     assert (ROOT / "examples" / "quickstart.py").read_text() in _python_blocks()
 
 
+def test_readme_querying_section_is_the_querying_example() -> None:
+    assert (ROOT / "examples" / "querying.py").read_text() in _python_blocks()
+
+
+def test_querying_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "querying.py"), run_name="__main__")
+    assert "Person.city startswith: needs a text index" in capsys.readouterr().out
+
+
 def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
     assert "Bike.name: value 'tricycle' is already held by Bike pk=1; nothing was written" in capsys.readouterr().out
