@@ -7,6 +7,7 @@ Layout for a model ``Name`` in namespace ``ns`` (every part escaped, see ``escap
     lt:{ns:Name}:obj:<pk>         the instance hash (all InstanceHash fields of one instance)
     lt:{ns:Name}:f:<field>:<pk>   a field stored in a key of its own (String, Hash, Set, List, SortedSet)
     lt:{ns:Name}:idx:<field>      the index of a field (a sorted set, see indexes.py)
+    lt:{ns:Name}:stored:<random>  a stored collection (Collection.store), a list that expires
 
 The ``{...}`` part is a Redis Cluster hash tag: every key of a model lives in one slot, so every
 script that touches a model touches one slot.
@@ -15,6 +16,7 @@ script that touches a model touches one slot.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 
 # Bytes left as they are inside a key part; everything else becomes %XX. The set excludes the
@@ -58,6 +60,10 @@ class ModelKeys:
 
     def field(self, field_name: str, pk: bytes) -> str:
         return self.field_prefix(field_name) + escape_part(pk)
+
+    def stored(self) -> str:
+        """A fresh key for a stored collection (store() without a key)."""
+        return f"{self.tag}:stored:{uuid.uuid4().hex}"
 
     def index(self, field_name: str) -> str:
         return f"{self.tag}:idx:{escape_part(field_name)}"

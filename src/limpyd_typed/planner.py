@@ -7,6 +7,8 @@ members of a value are an exact lex range, see indexes.py):
     eq <key> <entry> <parts>             the instances holding exactly this entry
     range <key> <low> <high> <parts>     the instances with an entry in [low, high] (ZRANGEBYLEX bounds)
     pk <pk>                              the instance with this pk, if it exists
+    members <key>                        the existing pks among the members of a set, list or sorted set
+    stored <key>                         the existing pks of a stored collection (its list, after a header)
 
 ``<key>`` is a position in KEYS; ``<parts>`` how many NUL-separated parts an entry has (2 for a
 Hash: sub-key and value), so the script finds the pk after them.
@@ -14,7 +16,7 @@ Hash: sub-key and value), so the script finds the pk after them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +24,7 @@ from . import indexes
 from .database import Arg
 from .exceptions import QueryError
 from .expressions import EQUALITY_OPS, ORDER_OPS, PREFIX_OPS, Condition
+from .fields.base import MISSING, BoundField
 from .fields.hash import sub_key_bytes
 
 if TYPE_CHECKING:
@@ -87,9 +90,12 @@ def _successor(prefix: bytes) -> bytes | None:
 class Planner:
     """Compiles the conditions of one model into a Plan, refusing what the indexes cannot answer."""
 
-    def __init__(self, model: type[Model[Any]]) -> None:
+    def __init__(self, model: type[Model[Any]], resolve: bool = False) -> None:
         self.model = model
         self.plan = Plan([model._keys.pks])
+        # Read the values that are fields of other instances (city=me.city): when the collection
+        # runs, not when it is built.
+        self.resolve = resolve
 
     def add(self, condition: Condition[Any] | None) -> Plan:
         if condition is None:
@@ -109,13 +115,35 @@ class Planner:
         elif condition.op == "not":
             tokens.append("not")
             self._compile(condition.children[0])
+        elif condition.op == "pks":
+            tokens += ["or", len(condition.values)]
+            for pk in condition.values:
+                tokens += ["pk", cast(bytes, pk)]
+        elif condition.op in ("members", "stored"):
+            tokens += [condition.op, self.plan.key(cast(str, condition.values[0]))]
         else:
             self._leaf(condition)
+
+    def _value(self, f: Field[Any, Any, Any], value: object) -> object:
+        """A condition's operand; a single-value field of an instance is read now, when resolving."""
+        if not isinstance(value, BoundField):
+            return value
+        source: BoundField[Any] = value
+        if source._field.multi or not hasattr(source, "get"):
+            raise QueryError(f"{f.qualname}: a filter value may be a single-value field, not {source!r}")
+        if not self.resolve:
+            return MISSING  # checked when the collection runs
+        read: Callable[[], object] = getattr(source, "get")
+        found = read()
+        if found is None:
+            raise QueryError(f"{f.qualname}: the filter value {source!r} has no value; None is never indexed")
+        return found
 
     def _leaf(self, condition: Condition[Any]) -> None:
         f = condition.field
         assert f is not None
-        op, values = condition.op, condition.values
+        op = condition.op
+        values = tuple(self._value(f, v) for v in condition.values)
         if f.model is not self.model:
             raise QueryError(f"a condition on {f.qualname} cannot filter {self.model.__name__}")
         if any(v is None for v in values):
@@ -159,6 +187,8 @@ class Planner:
         high_all = b"+" if not prefix else b"(" + prefix[:-1] + b"\x01"
 
         def entry(value: object) -> bytes:
+            if value is MISSING:  # a field's value, read when the collection runs
+                return prefix
             return prefix + indexes.escape(f.index_value(f.encode(value)))
 
         tokens = self.plan.tokens
@@ -169,7 +199,7 @@ class Planner:
             for value in values:
                 tokens += ["eq", pos, entry(value), parts]
         elif op == "startswith":
-            start = prefix + indexes.escape(f.encode(values[0]))
+            start = prefix + (b"" if values[0] is MISSING else indexes.escape(f.encode(values[0])))
             after = _successor(start)
             tokens += ["range", pos, b"[" + start, high_all if after is None else b"(" + after, parts]
         else:

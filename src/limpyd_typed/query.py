@@ -1,23 +1,26 @@
 """Collections: immutable, lazy queries over the indexes, run by one script.
 
-Building a collection checks every filter against the model (unknown field, field without index,
-value of the wrong type: an error at once, never a silent empty result). Running it is one
-round trip: the query script intersects the indexes, sorts and slices on the server.
+Building a collection checks every condition against the model (unknown field, field without the
+index it needs, value of the wrong type: an error at once, never a silent empty result). Running
+it is one round trip: the query script evaluates the conditions, sorts, slices and reads the
+values asked for, on the server.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, cast, overload
 
+from redis.exceptions import ResponseError
 from typing_extensions import Self, TypeVar
 
 from . import replies, scripts
 from .database import Arg
-from .exceptions import QueryError
+from .exceptions import DoesNotExist, QueryError
 from .expressions import Attr, Condition, Selectable
+from .fields.base import BoundField
 from .planner import Plan, Planner, condition_from_keyword
 
 if TYPE_CHECKING:
@@ -32,16 +35,64 @@ T2 = TypeVar("T2")
 T3 = TypeVar("T3")
 T4 = TypeVar("T4")
 
+SORTED_SCORE: Final = "sorted_score"
+"""A pseudo-field for values()/values_list(): the score that ``sort(by_score=...)`` sorted by."""
+
+DEFAULT_STORE_TTL: Final = 60
+"""Seconds a stored collection lives by default (``store(ttl=None)`` keeps it)."""
+
+# First element of a stored collection's list: the pks follow it, so an empty result still exists.
+_STORED_HEADER: Final = b"limpyd_typed:stored:v1"
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """How the query script reads one value of each result: to sort by it, or to return it."""
+
+    name: str
+    mode: str  # "pk" | "islot" | "string" | "score" (ZSCORE in a sorted set) | "stored" (position)
+    prefix: str  # key prefix (completed by the escaped pk), or the key itself for score/stored
+    slot: str
+    order: str  # how it sorts: "int" | "float" | "bytes"
+    decode: Callable[[bytes | None], object]
+
+    @property
+    def args(self) -> list[Arg]:
+        return [self.mode, self.prefix, self.slot]
+
+
+def _field_read(f: Field[Any, Any, Any]) -> _Read:
+    if f.is_pk:
+        model = f.model
+        return _Read(f.name, "pk", "", "", f.codec.sort_order, lambda raw: None if raw is None else model._decode_pk(raw))
+    return _Read(f.name, f.kind, f.key_prefix, f.slot, f.codec.sort_order, f.decode_optional)
+
+
+def _score_read(key: str) -> _Read:
+    return _Read(SORTED_SCORE, "score", key, "", "float", lambda raw: None if raw is None else float(raw))
+
 
 @dataclass(frozen=True, slots=True)
 class _Sort:
-    field: Field[Any, Any, Any]
+    read: _Read
     alpha: bool
     desc: bool
 
 
+def _key_of(source: object, what: str) -> str:
+    """The Redis key of a bound Set, List or SortedSet field, a stored collection, or a key name."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, BoundField) and source._field.kind in ("set", "list", "zset"):
+        return source.key
+    if isinstance(source, Collection) and source.stored_key is not None:
+        return source.stored_key
+    raise QueryError(f"{what}: expected a key name, a Set, List or SortedSet field of an instance, or a stored collection, "
+                     f"got {source!r}")
+
+
 class Collection(Generic[M, K, R]):
-    """A lazy, immutable query on model ``M`` (pk type ``K``) yielding ``R``: pks, or instances after ``instances()``.
+    """A lazy, immutable query on model ``M`` (pk type ``K``) yielding ``R``: pks, instances or values.
 
     Every method returns a new collection; nothing reaches Redis until the collection is
     iterated, indexed, sliced or measured.
@@ -52,11 +103,13 @@ class Collection(Generic[M, K, R]):
         self.model = model
         self._condition: Condition[M] | None = None
         self._sort: _Sort | None = None
-        # What the collection yields: "pks", "instances", or field values as "tuples", "flat", "dicts".
+        # What the collection yields: "pks", "instances", or values as "tuples", "flat", "dicts".
         self._shape = "pks"
-        self._fetch: tuple[Field[Any, Any, Any], ...] = ()
-        # The rows (pk, fetched values...) of the first full run, reused by len(), iteration and indexing (as Django's
-        # QuerySet does): list(collection) is one round trip, and one snapshot. Clones start empty.
+        self._fetch: tuple[_Read, ...] = ()
+        self._stored_key: str | None = None
+        # The rows (pk, fetched values...) of the first full run, reused by len(), iteration and
+        # indexing (as Django's QuerySet does): list(collection) is one round trip and one
+        # snapshot. Clones start empty.
         self._cache: list[Row] | None = None
         self._add(conditions, filters or {})
 
@@ -67,7 +120,7 @@ class Collection(Generic[M, K, R]):
         clone._cache = None
         return clone
 
-    def _add(self, conditions: tuple[Condition[Any], ...], filters: dict[str, object]) -> None:
+    def _add(self, conditions: Iterable[Condition[Any]], filters: dict[str, object]) -> None:
         """AND conditions and keyword filters into the collection's condition, checked at once."""
         every = list(conditions) + [condition_from_keyword(self.model, k, v) for k, v in filters.items()]
         if not every:
@@ -79,20 +132,51 @@ class Collection(Generic[M, K, R]):
         self._condition = combined
 
     def filter(self, *conditions: Condition[M], **filters: object) -> Self:
-        """A collection with these conditions added (ANDed: ``filter(a | b)`` for an OR)."""
+        """A collection with these conditions added (ANDed: ``filter(a | b)`` for an OR).
+
+        A keyword's value may be a single-value field of an instance (``city=me.city``): it is
+        read when the collection runs.
+        """
         clone = self._clone()
         clone._add(conditions, filters)
         return clone
 
-    def sort(self, by: str | Attr[M, Any] | None = None, *, alpha: bool = False, desc: bool = False) -> Self:
-        """Sorted by a single-value field (``"-name"`` or ``desc=True`` for descending).
+    def intersect(self, *sources: object) -> Self:
+        """Only the instances whose pk is also in every source (the seed's ``intersect``).
 
-        Numeric fields sort as numbers, others by bytes; ``alpha=True`` forces byte order. Missing
-        values come first (last when descending); ties are ordered by pk. Without ``by``: by pk.
+        A source is a list, set or tuple of pks; the name of a Redis set, list or sorted set
+        holding pks (a missing key is empty); a Set, List or SortedSet field of an instance; or a
+        stored collection.
+        """
+        conditions: list[Condition[M]] = []
+        for source in sources:
+            if isinstance(source, (list, set, tuple, frozenset)):
+                pks = tuple(self.model._encode_pk(pk) for pk in cast("Iterable[object]", source))
+                conditions.append(Condition("pks", values=pks))
+            else:
+                conditions.append(Condition("members", values=(_key_of(source, "intersect"),)))
+        clone = self._clone()
+        clone._add(conditions, {})
+        return clone
+
+    def sort(self, by: str | Attr[M, Any] | None = None, *, by_score: object = None,
+             alpha: bool = False, desc: bool = False) -> Self:
+        """Sorted by a single-value field (``"-name"`` or ``desc=True`` for descending), or by score.
+
+        ``by_score``: a SortedSet field of an instance, or a sorted set's key, holding pks: results
+        sort by their score there (SORTED_SCORE reads it in values()). Int fields sort exactly as
+        integers, float and Decimal ones as numbers, others by bytes; ``alpha=True`` forces byte
+        order. Missing values come first; ties are ordered by pk; ``desc`` reverses it all.
+        Without ``by``: by pk.
         """
         clone = self._clone()
+        if by_score is not None:
+            if by is not None:
+                raise QueryError("sort() takes by or by_score, not both")
+            clone._sort = _Sort(_score_read(_key_of(by_score, "sort(by_score=...)")), alpha, desc)
+            return clone
         if by is None:
-            clone._sort = _Sort(self.model._pk_field(), alpha, desc)
+            clone._sort = _Sort(_field_read(self.model._pk_field()), alpha, desc)
             return clone
         if isinstance(by, Attr):
             f = by.field
@@ -108,7 +192,7 @@ class Collection(Generic[M, K, R]):
             f = found
         if f.multi:
             raise QueryError(f"cannot sort by {f.qualname}: it holds several values")
-        clone._sort = _Sort(f, alpha, desc)
+        clone._sort = _Sort(_field_read(f), alpha, desc)
         return clone
 
     def instances(self, lazy: bool = False) -> Collection[M, K, M]:
@@ -126,9 +210,13 @@ class Collection(Generic[M, K, R]):
     @overload
     def values_list(self, f1: Selectable[M, T1], /, *, flat: Literal[True]) -> Collection[M, K, T1 | None]: ...
     @overload
-    def values_list(self, f1: Selectable[M, T1], /, *, flat: Literal[False] = False) -> Collection[M, K, tuple[T1 | None]]: ...
+    def values_list(
+        self, f1: Selectable[M, T1], /, *, flat: Literal[False] = False
+    ) -> Collection[M, K, tuple[T1 | None]]: ...
     @overload
-    def values_list(self, f1: Selectable[M, T1], f2: Selectable[M, T2], /) -> Collection[M, K, tuple[T1 | None, T2 | None]]: ...
+    def values_list(
+        self, f1: Selectable[M, T1], f2: Selectable[M, T2], /
+    ) -> Collection[M, K, tuple[T1 | None, T2 | None]]: ...
     @overload
     def values_list(
         self, f1: Selectable[M, T1], f2: Selectable[M, T2], f3: Selectable[M, T3], /
@@ -145,72 +233,123 @@ class Collection(Generic[M, K, R]):
     def values_list(self, *fields: str | Selectable[M, Any], flat: bool = False) -> Collection[M, K, Any]:
         """The same collection yielding tuples of field values (``flat=True``: the values of one field).
 
-        Fields are attributes (``Person.name``: the result type follows them) or names; none means
-        every single-value field, pk included, in declaration order. Values are read in the same
-        round trip as the query.
+        Fields are attributes (``Person.name``: the result type follows them) or names (and
+        SORTED_SCORE); none means every single-value field, pk included, in declaration order.
+        Values are read in the same round trip as the query.
         """
-        chosen = self._fields_to_fetch(fields)
+        chosen = self._reads(fields)
         if flat and len(chosen) != 1:
             raise QueryError(f"values_list(flat=True) takes exactly one field, got {len(chosen)}")
         return self._shaped("flat" if flat else "tuples", chosen)
 
     def values(self, *fields: str | Selectable[M, Any]) -> Collection[M, K, dict[str, object]]:
         """The same collection yielding ``{field name: value}`` dicts (all single-value fields by default)."""
-        return cast("Collection[M, K, dict[str, object]]", self._shaped("dicts", self._fields_to_fetch(fields)))
+        return cast("Collection[M, K, dict[str, object]]", self._shaped("dicts", self._reads(fields)))
 
-    def _fields_to_fetch(self, fields: tuple[str | Selectable[M, Any], ...]) -> tuple[Field[Any, Any, Any], ...]:
+    def _reads(self, fields: tuple[str | Selectable[M, Any], ...]) -> tuple[_Read, ...]:
         model_fields = self.model._fields
         if not fields:
-            return tuple(f for f in model_fields.values() if not f.multi)
-        chosen: list[Field[Any, Any, Any]] = []
+            return tuple(_field_read(f) for f in model_fields.values() if not f.multi)
+        chosen: list[_Read] = []
         for item in fields:
+            if isinstance(item, str) and item == SORTED_SCORE:
+                if self._sort is None or self._sort.read.mode != "score":
+                    raise QueryError("SORTED_SCORE needs a collection sorted with sort(by_score=...)")
+                chosen.append(self._sort.read)
+                continue
             if isinstance(item, Attr):
                 f = item.field
                 if f.model is not self.model:
                     raise QueryError(f"cannot read {f.qualname} from {self.model.__name__}")
-            else:
-                if not isinstance(item, str):
-                    raise QueryError(f"values() takes field attributes or names, got {item!r}")
+            elif isinstance(item, str):
                 found = model_fields.get(item)
                 if found is None:
                     raise QueryError(f"{self.model.__name__} has no field {item!r}")
                 f = found
+            else:
+                raise QueryError(f"values() takes field attributes or names, got {item!r}")
             if f.multi:
                 raise QueryError(f"{f.qualname} holds several values: values() reads single-value fields only")
-            chosen.append(f)
+            chosen.append(_field_read(f))
         return tuple(chosen)
 
-    def _shaped(self, shape: str, fields: tuple[Field[Any, Any, Any], ...]) -> Collection[M, K, Any]:
+    def _shaped(self, shape: str, reads: tuple[_Read, ...]) -> Collection[M, K, Any]:
         clone: Collection[M, K, Any] = self._clone()
         clone._shape = shape
-        clone._fetch = fields
+        clone._fetch = reads
+        return clone
+
+    # -- stored results ------------------------------------------------------------------------
+
+    @property
+    def stored_key(self) -> str | None:
+        """The key holding this collection's stored results (None unless it comes from ``store``)."""
+        return self._stored_key
+
+    def store(self, key: str | None = None, ttl: int | None = DEFAULT_STORE_TTL) -> Self:
+        """Run the collection and keep its pks, in order, in a Redis list; a collection of them.
+
+        The new collection keeps this one's output (instances, values...), reads the stored pks in
+        their stored order, and can be filtered, sorted and stored again. ``ttl`` seconds (None:
+        no expiry); once the key is gone, running the collection raises DoesNotExist.
+        """
+        target = key if key is not None else self.model._keys.stored()
+        plan, args = self._arguments(None, None, None, count=False)
+        plan.keys.append(target)
+        args += ["store", len(plan.keys), _STORED_HEADER, "" if ttl is None else ttl]
+        self._execute(plan, args)
+        return self.from_stored(target)
+
+    def from_stored(self, key: str) -> Self:
+        """A collection of the pks stored under ``key`` (by ``store``, maybe in another process)."""
+        clone = self._clone()
+        clone._stored_key = key
+        clone._condition = None
+        clone._sort = None
         return clone
 
     # -- running -------------------------------------------------------------------------------
 
-    def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[Row]:
-        """One script: the condition, the sort, the slice, and the values of the fetched fields."""
-        return self._call(self._arguments(start, stop, step, count=False))
-
     def _arguments(self, start: int | None, stop: int | None, step: int | None, count: bool) -> tuple[Plan, list[Arg]]:
-        plan = Planner(self.model).add(self._condition)
+        planner = Planner(self.model, resolve=True)
+        if self._stored_key is not None:
+            stored: Condition[M] = Condition("stored", values=(self._stored_key,))
+            plan = planner.add(stored if self._condition is None else stored & self._condition)
+        else:
+            plan = planner.add(self._condition)
         args = plan.tokens
-        sort = self._sort or _Sort(self.model._pk_field(), False, False)
-        f = sort.field
-        value_order = "bytes" if sort.alpha else f.codec.sort_order
+        if self._sort is not None:
+            sort = self._sort
+        elif self._stored_key is not None:  # the stored order
+            sort = _Sort(_Read("stored", "stored", self._stored_key, "", "float", replies.optional_bytes), False, False)
+        else:
+            sort = _Sort(_field_read(self.model._pk_field()), False, False)
+        read = sort.read
+        if read.mode in ("score", "stored"):
+            plan.key(read.prefix)  # a key the script reads: declared
         pk_order = self.model._pk_field().codec.sort_order
-        args += [_read_mode(f), f.key_prefix, f.slot, value_order, int(sort.desc), pk_order]
+        args += [*read.args, "bytes" if sort.alpha else read.order, int(sort.desc), pk_order]
         args += ["" if v is None else v for v in (start, stop, step)]
         args.append("count" if count else "")
         args.append(len(self._fetch))
         for fetched in self._fetch:
-            args += [_read_mode(fetched), fetched.key_prefix, fetched.slot]
+            args += fetched.args
         return plan, args
 
-    def _call(self, arguments: tuple[Plan, list[Arg]]) -> list[Row]:
-        plan, args = arguments
-        reply = scripts.QUERY(self.model.database, plan.keys, args)
+    def _execute(self, plan: Plan, args: list[Arg]) -> list[object]:
+        try:
+            reply = scripts.QUERY(self.model.database, plan.keys, args)
+        except ResponseError as exc:
+            if "stored collection" in str(exc):
+                raise DoesNotExist(f"{self.model.__name__}: the stored collection {self._stored_key!r} is gone "
+                                   "(expired or deleted)") from None
+            raise
         assert isinstance(reply, list)
+        return cast("list[object]", reply)
+
+    def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[Row]:
+        """One script: the condition, the sort, the slice, and the values of the fetched fields."""
+        reply = self._execute(*self._arguments(start, stop, step, count=False))
         width = 1 + len(self._fetch)
         flat = [replies.optional_bytes(item) for item in reply[1:]]
         return [flat[i : i + width] for i in range(0, len(flat), width)]
@@ -223,12 +362,12 @@ class Collection(Generic[M, K, R]):
             return cast(R, self.model._from_stored_pk(raw_pk))
         if shape == "pks":
             return cast(R, self.model._decode_pk(raw_pk))
-        values = [_decode(f, raw) for f, raw in zip(self._fetch, row[1:])]
+        values = [read.decode(raw) for read, raw in zip(self._fetch, row[1:])]
         if shape == "flat":
             return cast(R, values[0])
         if shape == "tuples":
             return cast(R, tuple(values))
-        return cast(R, {f.name: value for f, value in zip(self._fetch, values)})
+        return cast(R, {read.name: value for read, value in zip(self._fetch, values)})
 
     def _all(self) -> list[Row]:
         if self._cache is None:
@@ -273,10 +412,7 @@ class Collection(Generic[M, K, R]):
         """How many instances match, counted on the server (exact, one round trip, no pk sent back)."""
         if self._cache is not None:
             return len(self._cache)
-        plan, args = self._arguments(None, None, None, count=True)
-        reply = scripts.QUERY(self.model.database, plan.keys, args)
-        assert isinstance(reply, list)
-        return replies.integer(reply[0])
+        return replies.integer(self._execute(*self._arguments(None, None, None, count=True))[0])
 
     def exists(self) -> bool:
         """Whether anything matches (one round trip)."""
@@ -306,15 +442,3 @@ class Collection(Generic[M, K, R]):
 
 
 Row = list[bytes | None]
-
-
-def _read_mode(f: Field[Any, Any, Any]) -> str:
-    """How the query script reads a single-value field of any instance: pk, islot or string."""
-    return "pk" if f.is_pk else f.kind
-
-
-def _decode(f: Field[Any, Any, Any], raw: bytes | None) -> object:
-    if f.is_pk:
-        assert raw is not None
-        return f.model._decode_pk(raw)
-    return f.decode_optional(raw)

@@ -4,10 +4,12 @@
 --   sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
 --   (orders: "int" exact decimal integers, "float" numbers, "bytes"; ties are ordered by pk)
 --   slice: start, stop, step ("" for None), then "count" to only count,
---   then F fields to read for each result: mode ("pk" | "islot" | "string"), key prefix, hash slot.
+--   then F fields to read for each result: mode, key prefix (or key), hash slot
+--   (modes: "pk", "islot", "string", "score" = ZSCORE in a sorted set, "stored" = stored position),
+--   then optionally "store", key position, header, ttl ("" for none): keep the sorted pks in a list.
 -- Keys of other instances (for sorting by a field) are named from the prefix in ARGV, which holds
 -- the model's hash tag: they live in the same cluster slot as KEYS[1].
--- Returns {total, pk, <its F values>, pk, ...} (just {total} when counting).
+-- Returns {total, pk, <its F values>, pk, ...} (just {total} when counting or storing).
 
 -- Parse the tree: each node is a table {op = ..., ...}.
 local pos = 1
@@ -27,6 +29,9 @@ local function parse()
   elseif op == "eq" then
     pos = pos + 3
     return {op = op, idx = KEYS[tonumber(ARGV[pos - 3])], entry = ARGV[pos - 2], parts = tonumber(ARGV[pos - 1])}
+  elseif op == "members" or op == "stored" then
+    pos = pos + 1
+    return {op = op, key = KEYS[tonumber(ARGV[pos - 1])]}
   elseif op == "range" then
     pos = pos + 4
     return {op = op, idx = KEYS[tonumber(ARGV[pos - 4])], low = ARGV[pos - 3], high = ARGV[pos - 2],
@@ -45,11 +50,35 @@ for i = 1, nfetch do
   local at = pos + 11 + (i - 1) * 3
   fetch[i] = {mode = ARGV[at], prefix = ARGV[at + 1], slot = ARGV[at + 2]}
 end
+local after = pos + 11 + nfetch * 3
+local store = ARGV[after] == "store" and {key = KEYS[tonumber(ARGV[after + 1])], header = ARGV[after + 2],
+                                           ttl = tonumber(ARGV[after + 3])} or nil
+
+-- The pks of a stored collection, in order (a stored list starts with a header).
+local function stored_pks(key)
+  if redis.call("EXISTS", key) == 0 then
+    return error("the stored collection " .. key .. " is gone (expired or deleted)")
+  end
+  return redis.call("LRANGE", key, 1, -1)
+end
+
+local positions = {}
+local function stored_position(key, pk)
+  if not positions[key] then
+    positions[key] = {}
+    for i, p in ipairs(stored_pks(key)) do
+      if not positions[key][p] then positions[key][p] = tostring(i) end
+    end
+  end
+  return positions[key][pk] or false
+end
 
 -- The value of a single-value field of the instance pk (false when it has none).
 local function read_value(mode, prefix, slot, pk)
   if mode == "islot" then return redis.call("HGET", prefix .. esc_key(pk), slot) end
   if mode == "string" then return redis.call("GET", prefix .. esc_key(pk)) end
+  if mode == "score" then return redis.call("ZSCORE", prefix, pk) end
+  if mode == "stored" then return stored_position(prefix, pk) end
   return pk
 end
 
@@ -124,6 +153,27 @@ eval = function(node)
     local low, high = node.low, node.high
     if node.op == "eq" then low, high = lex_bounds(node.entry) end
     for _, m in ipairs(redis.call("ZRANGEBYLEX", node.idx, low, high)) do out[pk_after(m, node.parts)] = true end
+  elseif node.op == "members" or node.op == "stored" then
+    local members
+    if node.op == "stored" then
+      members = stored_pks(node.key)
+    else
+      local kind = redis.call("TYPE", node.key).ok
+      if kind == "set" then
+        members = redis.call("SMEMBERS", node.key)
+      elseif kind == "list" then
+        members = redis.call("LRANGE", node.key, 0, -1)
+      elseif kind == "zset" then
+        members = redis.call("ZRANGE", node.key, 0, -1)
+      elseif kind == "none" then
+        members = {}
+      else
+        return error("cannot intersect with " .. node.key .. ": it is a " .. kind .. ", not a set, list or sorted set")
+      end
+    end
+    for _, pk in ipairs(members) do
+      if redis.call("SISMEMBER", KEYS[1], pk) == 1 then out[pk] = true end
+    end
   elseif node.op == "and" then
     if #node.children == 0 then return all_pks() end
     return eval_and(node)
@@ -202,6 +252,15 @@ local function less(a, b)
   return c < 0
 end
 table.sort(pks, less)
+
+if store then
+  redis.call("DEL", store.key)
+  local list = {store.header}
+  for _, pk in ipairs(pks) do list[#list + 1] = pk end
+  call_chunked("RPUSH", store.key, list)
+  if store.ttl then redis.call("EXPIRE", store.key, store.ttl) end
+  return {#pks}
+end
 
 -- Python slice semantics (negative bounds, steps, out of range).
 local len = #pks
