@@ -35,11 +35,12 @@ from .fields import (
     field,
 )
 from .model import Model
-from .query import Collection
+from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
 
 __all__ = [
     "PK",
+    "SORTED_SCORE",
     "Attr",
     "AutoPK",
     "BoundHash",
@@ -50,6 +51,7 @@ __all__ = [
     "BoundSortedSet",
     "BoundString",
     "Collection",
+    "DEFAULT_STORE_TTL",
     "CommandError",
     "Condition",
     "Database",
@@ -61,6 +63,7 @@ __all__ = [
     "LimpydError",
     "List",
     "Model",
+    "Page",
     "MultipleObjectsReturned",
     "QueryError",
     "Set",

@@ -8,10 +8,12 @@ values asked for, on the server.
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, cast, overload
 
 from redis.exceptions import ResponseError
 from typing_extensions import Self, TypeVar
@@ -318,12 +320,7 @@ class Collection(Generic[M, K, R]):
         else:
             plan = planner.add(self._condition)
         args = plan.tokens
-        if self._sort is not None:
-            sort = self._sort
-        elif self._stored_key is not None:  # the stored order
-            sort = _Sort(_Read("stored", "stored", self._stored_key, "", "float", replies.optional_bytes), False, False)
-        else:
-            sort = _Sort(_field_read(self.model._pk_field()), False, False)
+        sort = self._effective_sort()
         read = sort.read
         if read.mode in ("score", "stored"):
             plan.key(read.prefix)  # a key the script reads: declared
@@ -335,6 +332,39 @@ class Collection(Generic[M, K, R]):
         for fetched in self._fetch:
             args += fetched.args
         return plan, args
+
+    def _effective_sort(self) -> _Sort:
+        if self._sort is not None:
+            return self._sort
+        if self._stored_key is not None:  # the stored order
+            return _Sort(_Read("stored", "stored", self._stored_key, "", "float", replies.optional_bytes), False, False)
+        return _Sort(_field_read(self.model._pk_field()), False, False)
+
+    def page(self, size: int, cursor: str | None = None) -> Page[R]:
+        """One page of ``size`` results after ``cursor`` (None: the first page), in one round trip.
+
+        The cursor (``Page.cursor``, None after the last page) marks a place in the collection's
+        order, not an offset: results added or removed between two pages make none of the others
+        skipped or repeated, whatever the collection's size.
+        """
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"page size must be a positive int, got {size!r}")
+        sort = self._effective_sort()
+        plan, args = self._arguments(None, None, None, count=False)
+        args += ["page", size]
+        if cursor is not None:
+            args += list(_read_cursor(cursor, _sort_signature(sort)))
+        reply = self._execute(plan, args)
+        remaining = replies.integer(reply[0])
+        width = 1 + len(self._fetch)
+        flat = [replies.optional_bytes(item) for item in reply[1:-1]]
+        rows = [flat[i : i + width] for i in range(0, len(flat), width)]
+        items = [self._result(row) for row in rows]
+        if remaining <= size or not rows:
+            return Page(items, None, remaining)
+        last_pk = rows[-1][0]
+        assert last_pk is not None
+        return Page(items, _make_cursor(_sort_signature(sort), replies.optional_bytes(reply[-1]), last_pk), remaining)
 
     def _execute(self, plan: Plan, args: list[Arg]) -> list[object]:
         try:
@@ -442,3 +472,33 @@ class Collection(Generic[M, K, R]):
 
 
 Row = list[bytes | None]
+
+
+class Page(NamedTuple, Generic[T1]):
+    """A page of results: ``items``, the ``cursor`` of the next page (None: none), and how many
+    results followed the previous cursor (this page's included)."""
+
+    items: list[T1]
+    cursor: str | None
+    remaining: int
+
+
+def _sort_signature(sort: _Sort) -> str:
+    return f"{sort.read.mode}:{sort.read.name}:{sort.read.prefix}:{int(sort.desc)}:{int(sort.alpha)}"
+
+
+def _make_cursor(signature: str, value: bytes | None, pk: bytes) -> str:
+    """An opaque cursor: the place of the last item (its sort value and pk) in one sort order."""
+    payload = json.dumps([signature, value is not None, (value or b"").hex(), pk.hex()])
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def _read_cursor(cursor: str, signature: str) -> tuple[str, bytes, bytes]:
+    try:
+        found, present, value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        parsed = ("1" if present else "0", bytes.fromhex(value), bytes.fromhex(pk))
+    except (ValueError, TypeError) as exc:
+        raise QueryError(f"not a page cursor: {cursor!r}") from exc
+    if found != signature:
+        raise QueryError("this cursor belongs to a collection sorted another way")
+    return parsed

@@ -136,3 +136,23 @@ def test_a_custom_collection_class_is_used_and_keeps_its_type() -> None:
     johns = Tagged(Person).johns()
     assert_type(johns, Tagged[Person, object, object])
     assert list(johns) == [1, 2]
+
+
+def test_pages_stay_exact_while_objects_come_and_go(round_trips: RoundTrips) -> None:
+    by_city = Person.collection().sort(by="city", alpha=True)
+    first = by_city.page(2)
+    assert first.items == [1, 3] and first.remaining == 4  # New York, New York
+    assert first.cursor is not None
+    Person(firstname="Zoe", city="Amsterdam")  # 5: sorts before the cursor: not on a later page
+    Person.get(4).delete()  # not seen yet: simply gone
+    Person(firstname="Yann", city="Rome")  # 6: after the cursor: will come
+    with round_trips as rt:
+        second = by_city.page(2, first.cursor)
+    assert rt.count == 1
+    assert second.items == [2, 6] and second.cursor is None  # Paris, Rome: nothing skipped or repeated
+    with pytest.raises(QueryError, match="sorted another way"):
+        Person.collection().page(2, first.cursor)
+    with pytest.raises(QueryError, match="not a page cursor"):
+        by_city.page(2, "garbage")
+    values = Person.collection().values_list(Person.firstname, flat=True).page(10)
+    assert_type(values.items, list[str | None])

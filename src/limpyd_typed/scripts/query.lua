@@ -6,7 +6,9 @@
 --   slice: start, stop, step ("" for None), then "count" to only count,
 --   then F fields to read for each result: mode, key prefix (or key), hash slot
 --   (modes: "pk", "islot", "string", "score" = ZSCORE in a sorted set, "stored" = stored position),
---   then optionally "store", key position, header, ttl ("" for none): keep the sorted pks in a list.
+--   then optionally "store", key position, header, ttl ("" for none): keep the sorted pks in a list;
+--   or "page", size, then a cursor or nothing: "1"/"0" (the last item had a sort value), that raw
+--   value, its pk: the first `size` results after the cursor's place in the order.
 -- Keys of other instances (for sorting by a field) are named from the prefix in ARGV, which holds
 -- the model's hash tag: they live in the same cluster slot as KEYS[1].
 -- Returns {total, pk, <its F values>, pk, ...} (just {total} when counting or storing).
@@ -53,6 +55,9 @@ end
 local after = pos + 11 + nfetch * 3
 local store = ARGV[after] == "store" and {key = KEYS[tonumber(ARGV[after + 1])], header = ARGV[after + 2],
                                            ttl = tonumber(ARGV[after + 3])} or nil
+local page = ARGV[after] == "page" and {size = tonumber(ARGV[after + 1]), has_cursor = ARGV[after + 2] ~= nil,
+                                         present = ARGV[after + 2] == "1", value = ARGV[after + 3],
+                                         pk = ARGV[after + 4]} or nil
 
 -- The pks of a stored collection, in order (a stored list starts with a header).
 local function stored_pks(key)
@@ -232,26 +237,56 @@ local function cmp(a, b, order)
   return a < b and -1 or 1
 end
 
-local keys, ties = {}, {}
+local keys, ties, raws = {}, {}, {}
 for _, pk in ipairs(pks) do
   ties[pk] = sort_key(pk, pk_order)
   local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
+  raws[pk] = v
   keys[pk] = v and sort_key(v, value_order) or false
 end
 -- Missing values first, then by value, ties by pk: a total order, so slices are stable.
-local function less(a, b)
-  local ka, kb = keys[a], keys[b]
+-- -1, 0 or 1: the ascending order of (sort key, tie) pairs.
+local function compare(ka, ta, kb, tb)
   local c
   if ka == false or kb == false then
     if ka == kb then c = 0 elseif ka == false then c = -1 else c = 1 end
   else
     c = cmp(ka, kb, value_order)
   end
-  if c == 0 then c = cmp(ties[a], ties[b], pk_order) end
+  if c == 0 then c = cmp(ta, tb, pk_order) end
+  return c
+end
+local function less(a, b)
+  local c = compare(keys[a], ties[a], keys[b], ties[b])
   if desc then return c > 0 end
   return c < 0
 end
 table.sort(pks, less)
+
+if page then
+  -- Keyset pagination: what comes after the cursor's place in the order, wherever it now is, so
+  -- objects added or removed between pages shift nothing.
+  local after_pks = pks
+  if page.has_cursor then
+    local ck = page.present and sort_key(page.value, value_order) or false
+    local ct = sort_key(page.pk, pk_order)
+    after_pks = {}
+    for _, pk in ipairs(pks) do
+      local c = compare(ck, ct, keys[pk], ties[pk])
+      if (desc and c > 0) or (not desc and c < 0) then after_pks[#after_pks + 1] = pk end
+    end
+  end
+  local out = {#after_pks}
+  local last = nil
+  for i = 1, math.min(page.size, #after_pks) do
+    local pk = after_pks[i]
+    out[#out + 1] = pk
+    for _, f in ipairs(fetch) do out[#out + 1] = read_value(f.mode, f.prefix, f.slot, pk) end
+    last = pk
+  end
+  out[#out + 1] = last and raws[last] or false -- the sort value of the last item: the next cursor
+  return out
+end
 
 if store then
   redis.call("DEL", store.key)
