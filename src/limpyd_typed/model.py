@@ -228,10 +228,10 @@ class Model(Generic[PKT]):
 
     @classmethod
     def _matching(cls, filters: dict[str, object]) -> Collection[Self, PKT, Self]:
-        from .query import Collection
+        from .query import Collection, ModelClass
 
         cls._check_usable()
-        pks: Collection[Self, PKT] = Collection(cls, (), filters)
+        pks: Collection[Self, PKT] = Collection(cast("ModelClass[Self, PKT]", cls), (), filters)
         return pks.instances()
 
     @classmethod

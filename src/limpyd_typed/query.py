@@ -13,7 +13,7 @@ import copy
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, cast, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, Protocol, cast, overload
 
 from redis.exceptions import ResponseError
 from typing_extensions import Self, TypeVar
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="Model[Any]")
 K = TypeVar("K", default=object)  # the pk type of M
 R = TypeVar("R", default=K)  # what the collection yields: pks (K), instances (M) or values
+M_co = TypeVar("M_co", covariant=True)
+K_contra = TypeVar("K_contra", contravariant=True)
 T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 T3 = TypeVar("T3")
@@ -45,6 +47,12 @@ DEFAULT_STORE_TTL: Final = 60
 
 # First element of a stored collection's list: the pks follow it, so an empty result still exists.
 _STORED_HEADER: Final = b"limpyd_typed:stored:v1"
+
+
+class ModelClass(Protocol[M_co, K_contra]):
+    """A model class, as a collection sees it: ``Tagged(Person)`` is then a ``Tagged[Person, int, int]``."""
+
+    def lazy_connect(self, pk: K_contra, /) -> M_co: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +108,9 @@ class Collection(Generic[M, K, R]):
     iterated, indexed, sliced or measured.
     """
 
-    def __init__(self, model: type[M], conditions: tuple[Condition[M], ...] = (),
+    def __init__(self, model: ModelClass[M, K], conditions: tuple[Condition[M], ...] = (),
                  filters: dict[str, object] | None = None) -> None:
-        self.model = model
+        self.model = cast("type[M]", model)
         self._condition: Condition[M] | None = None
         self._sort: _Sort | None = None
         # What the collection yields: "pks", "instances", or values as "tuples", "flat", "dicts".

@@ -134,7 +134,7 @@ def test_a_custom_collection_class_is_used_and_keeps_its_type() -> None:
     assert isinstance(Person.collection(manager=Tagged).sort(by="firstname").instances(), Tagged)
     # ...and, built directly, its own methods are typed too.
     johns = Tagged(Person).johns()
-    assert_type(johns, Tagged[Person, object, object])
+    assert_type(johns, Tagged[Person, int, int])
     assert list(johns) == [1, 2]
 
 
