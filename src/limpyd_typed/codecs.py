@@ -34,7 +34,8 @@ class Codec(Generic[T]):
     type_name: str
     encoder: typing.Callable[[object], bytes]
     decoder: typing.Callable[[bytes], T]
-    # How collections sort stored values: "int" (exact decimal integers), "float" (as numbers), or
+    # How collections sort stored values: "int" (exact decimal integers), "float" (as numbers),
+    # "decimal" and "datetime" (exactly, by value and by instant: sortable.py's encodings), or
     # "bytes" (byte order).
     sort_order: str = "bytes"
     # None is accepted and means "no value" (the key or hash slot is absent).
@@ -185,8 +186,8 @@ _SIMPLE: dict[type, Codec[typing.Any]] = {
     int: Codec("int", _encode_int, lambda raw: int(raw), sort_order="int"),
     float: Codec("float", _encode_float, lambda raw: float(raw), sort_order="float", index_form="float"),
     bool: Codec("bool", _encode_bool, _decode_bool, sort_order="int"),
-    Decimal: Codec("Decimal", _encode_decimal, _decode_decimal, sort_order="float"),
-    datetime: Codec("datetime", _encode_datetime, _decode_datetime),
+    Decimal: Codec("Decimal", _encode_decimal, _decode_decimal, sort_order="decimal"),
+    datetime: Codec("datetime", _encode_datetime, _decode_datetime, sort_order="datetime"),
     date: Codec("date", _encode_date, lambda raw: date.fromisoformat(raw.decode())),
     uuid.UUID: Codec("UUID", _encode_uuid, lambda raw: uuid.UUID(raw.decode())),
 }

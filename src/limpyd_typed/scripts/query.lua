@@ -2,7 +2,8 @@
 -- KEYS[1] = pks set, other KEYS = index keys referenced by position.
 -- ARGV: the tree in prefix notation (planner.py documents it), then
 --   sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
---   (orders: "int" exact decimal integers, "float" numbers, "bytes"; ties are ordered by pk)
+--   (orders: "int" exact decimal integers, "float" numbers, "decimal"/"datetime" exact by value
+--   through sortable(), "bytes"; ties are ordered by pk)
 --   slice: start, stop, step ("" for None), then "count" to only count,
 --   then F fields to read for each result: mode, key prefix (or key), hash slot
 --   (modes: "pk", "islot", "string", "score" = ZSCORE in a sorted set, "stored" = stored position),
@@ -228,6 +229,8 @@ local function sort_key(v, order)
     if n == nil or n ~= n then error("cannot sort numerically by value " .. v .. "; use alpha=True") end
     return n
   end
+  -- Exact orders (Decimal by value, datetime by instant): their order-preserving bytes.
+  if order == "decimal" or order == "datetime" then return sortable(v, order) end
   return v
 end
 
