@@ -102,6 +102,10 @@ class Attr(Generic[M, T]):
 
     def in_(self, values: Iterable[T]) -> Condition[M]:
         """Holds one of ``values``."""
+        if isinstance(values, (str, bytes)):  # a str is an iterable of str: surely a mistake
+            from .exceptions import QueryError
+
+            raise QueryError(f"{self.field.qualname}.in_() takes a collection of values, got {values!r}")
         return self._leaf("in", *values)
 
     def __lt__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:

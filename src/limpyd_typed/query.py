@@ -447,9 +447,7 @@ class Collection(Generic[M, K, R]):
         return len(self._all())
 
     def count(self) -> int:
-        """How many instances match, counted on the server (exact, one round trip, no pk sent back)."""
-        if self._cache is not None:
-            return len(self._cache)
+        """How many instances match now, counted on the server (exact, one round trip, no pk sent back)."""
         return replies.integer(self._execute(*self._arguments(None, None, None, count=True))[0])
 
     def exists(self) -> bool:

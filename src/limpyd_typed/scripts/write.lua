@@ -66,6 +66,9 @@ for _ = 1, ncmds do
   local cmd, key, values = ARGV[pos + 1], KEYS[tonumber(ARGV[pos + 2])], {}
   for j = 3, argc do values[j - 2] = ARGV[pos + j] end
   reply = call_values(cmd, key, values)
+  -- Lua holds integer replies as doubles: answer an increment with the stored text, exact.
+  if cmd == "INCRBY" or cmd == "DECRBY" then reply = redis.call("GET", key) end
+  if cmd == "HINCRBY" then reply = redis.call("HGET", key, values[1]) end
   pos = pos + argc + 1
 end
 
