@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -19,10 +19,6 @@ M = TypeVar("M")
 T = TypeVar("T")
 M_co = TypeVar("M_co", covariant=True)
 T_co = TypeVar("T_co", covariant=True)
-# Values with an order a range index keeps: numbers, dates, and text in byte order.
-O = TypeVar("O", int, float, Decimal, datetime, date, str, bytes)
-# Values with prefixes.
-S = TypeVar("S", str, bytes)
 
 # Leaf operators, and what each needs from the field's index.
 EQUALITY_OPS = frozenset({"eq", "in"})
@@ -108,23 +104,99 @@ class Attr(Generic[M, T]):
             raise QueryError(f"{self.field.qualname}.in_() takes a collection of values, got {values!r}")
         return self._leaf("in", *values)
 
-    def __lt__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+    # One overload per value type (not a constrained TypeVar over a union self-type, from which mypy
+    # would take the type from the operand alone): `age >= "30"` and `<` on a bool are type errors.
+    @overload
+    def __lt__(self: Attr[M, int] | Attr[M, int | None], value: int) -> Condition[M]: ...
+    @overload
+    def __lt__(self: Attr[M, float] | Attr[M, float | None], value: float) -> Condition[M]: ...
+    @overload
+    def __lt__(self: Attr[M, Decimal] | Attr[M, Decimal | None], value: Decimal) -> Condition[M]: ...
+    @overload
+    def __lt__(self: Attr[M, datetime] | Attr[M, datetime | None], value: datetime) -> Condition[M]: ...
+    @overload
+    def __lt__(self: Attr[M, date] | Attr[M, date | None], value: date) -> Condition[M]: ...
+    @overload
+    def __lt__(self: Attr[M, str] | Attr[M, str | None], value: str) -> Condition[M]: ...
+    @overload
+    def __lt__(self: Attr[M, bytes] | Attr[M, bytes | None], value: bytes) -> Condition[M]: ...
+    def __lt__(self, value: object) -> Condition[M]:
         return self._leaf("lt", value)
 
-    def __le__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+    @overload
+    def __le__(self: Attr[M, int] | Attr[M, int | None], value: int) -> Condition[M]: ...
+    @overload
+    def __le__(self: Attr[M, float] | Attr[M, float | None], value: float) -> Condition[M]: ...
+    @overload
+    def __le__(self: Attr[M, Decimal] | Attr[M, Decimal | None], value: Decimal) -> Condition[M]: ...
+    @overload
+    def __le__(self: Attr[M, datetime] | Attr[M, datetime | None], value: datetime) -> Condition[M]: ...
+    @overload
+    def __le__(self: Attr[M, date] | Attr[M, date | None], value: date) -> Condition[M]: ...
+    @overload
+    def __le__(self: Attr[M, str] | Attr[M, str | None], value: str) -> Condition[M]: ...
+    @overload
+    def __le__(self: Attr[M, bytes] | Attr[M, bytes | None], value: bytes) -> Condition[M]: ...
+    def __le__(self, value: object) -> Condition[M]:
         return self._leaf("le", value)
 
-    def __gt__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+    @overload
+    def __gt__(self: Attr[M, int] | Attr[M, int | None], value: int) -> Condition[M]: ...
+    @overload
+    def __gt__(self: Attr[M, float] | Attr[M, float | None], value: float) -> Condition[M]: ...
+    @overload
+    def __gt__(self: Attr[M, Decimal] | Attr[M, Decimal | None], value: Decimal) -> Condition[M]: ...
+    @overload
+    def __gt__(self: Attr[M, datetime] | Attr[M, datetime | None], value: datetime) -> Condition[M]: ...
+    @overload
+    def __gt__(self: Attr[M, date] | Attr[M, date | None], value: date) -> Condition[M]: ...
+    @overload
+    def __gt__(self: Attr[M, str] | Attr[M, str | None], value: str) -> Condition[M]: ...
+    @overload
+    def __gt__(self: Attr[M, bytes] | Attr[M, bytes | None], value: bytes) -> Condition[M]: ...
+    def __gt__(self, value: object) -> Condition[M]:
         return self._leaf("gt", value)
 
-    def __ge__(self: Attr[M, O] | Attr[M, O | None], value: O) -> Condition[M]:
+    @overload
+    def __ge__(self: Attr[M, int] | Attr[M, int | None], value: int) -> Condition[M]: ...
+    @overload
+    def __ge__(self: Attr[M, float] | Attr[M, float | None], value: float) -> Condition[M]: ...
+    @overload
+    def __ge__(self: Attr[M, Decimal] | Attr[M, Decimal | None], value: Decimal) -> Condition[M]: ...
+    @overload
+    def __ge__(self: Attr[M, datetime] | Attr[M, datetime | None], value: datetime) -> Condition[M]: ...
+    @overload
+    def __ge__(self: Attr[M, date] | Attr[M, date | None], value: date) -> Condition[M]: ...
+    @overload
+    def __ge__(self: Attr[M, str] | Attr[M, str | None], value: str) -> Condition[M]: ...
+    @overload
+    def __ge__(self: Attr[M, bytes] | Attr[M, bytes | None], value: bytes) -> Condition[M]: ...
+    def __ge__(self, value: object) -> Condition[M]:
         return self._leaf("ge", value)
 
-    def between(self: Attr[M, O] | Attr[M, O | None], low: O, high: O) -> Condition[M]:
+    @overload
+    def between(self: Attr[M, int] | Attr[M, int | None], low: int, high: int) -> Condition[M]: ...
+    @overload
+    def between(self: Attr[M, float] | Attr[M, float | None], low: float, high: float) -> Condition[M]: ...
+    @overload
+    def between(self: Attr[M, Decimal] | Attr[M, Decimal | None], low: Decimal, high: Decimal) -> Condition[M]: ...
+    @overload
+    def between(self: Attr[M, datetime] | Attr[M, datetime | None], low: datetime, high: datetime) -> Condition[M]: ...
+    @overload
+    def between(self: Attr[M, date] | Attr[M, date | None], low: date, high: date) -> Condition[M]: ...
+    @overload
+    def between(self: Attr[M, str] | Attr[M, str | None], low: str, high: str) -> Condition[M]: ...
+    @overload
+    def between(self: Attr[M, bytes] | Attr[M, bytes | None], low: bytes, high: bytes) -> Condition[M]: ...
+    def between(self, low: object, high: object) -> Condition[M]:
         """``low <= value <= high``."""
         return self._leaf("between", low, high)
 
-    def startswith(self: Attr[M, S] | Attr[M, S | None], prefix: S) -> Condition[M]:
+    @overload
+    def startswith(self: Attr[M, str] | Attr[M, str | None], prefix: str) -> Condition[M]: ...
+    @overload
+    def startswith(self: Attr[M, bytes] | Attr[M, bytes | None], prefix: bytes) -> Condition[M]: ...
+    def startswith(self, prefix: object) -> Condition[M]:
         """The text (or bytes) starts with ``prefix``."""
         return self._leaf("startswith", prefix)
 
