@@ -10,6 +10,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -125,6 +126,10 @@ def _log_tail(log_path: Path, lines: int = 20) -> str:
     except OSError:
         return "(no log)"
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def _die_with_parent() -> None:
@@ -252,8 +257,9 @@ class EmbeddedServer:
                 pass_fds=pass_fds,
                 # Keep Ctrl-C in the terminal from killing the server behind our back.
                 start_new_session=True,
-                # ...but stop it if we die without running atexit (SIGKILL), on Linux.
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                # ...but stop it if we die without running atexit (SIGKILL), on Linux. Linux ties
+                # this to the starting *thread*: only the main thread, whose end is the process's.
+                preexec_fn=_die_with_parent if sys.platform == "linux" and _in_main_thread() else None,
             )
         atexit.register(self.stop)
         if self._lock_fd is not None:
