@@ -6,6 +6,8 @@ Data is checked through independent redis-py clients, never only through the Dat
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -241,3 +243,17 @@ def test_model_without_database_is_refused() -> None:
 
     with pytest.raises(ImplementationError, match="database"):
         Homeless()
+
+
+def test_an_embedded_server_started_from_a_thread_outlives_the_thread() -> None:
+    # Linux's "die with parent" follows the starting thread: it is only asked for from the main one.
+    started: list[Database] = []
+    thread = threading.Thread(target=lambda: started.append(Database.embedded()))
+    thread.start()
+    thread.join()
+    database = started[0]
+    try:
+        time.sleep(0.3)  # a server told to stop would be gone by now (it acts within ~0.1 s)
+        assert database.connection.ping() is True
+    finally:
+        database.close()
