@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from limpyd_typed import Database, Model, replies, scripts
+import pytest
+
+from limpyd_typed import Database, DoesNotExist, Model, replies, scripts
 from tests.conftest import RoundTrips
 
 R = TypeVar("R")
@@ -97,3 +99,16 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+I = TypeVar("I", bound="Model[Any]")
+
+
+def assert_deleted_instance_refuses(db: Database, bike: I, write: Callable[[I], object]) -> None:
+    """A write on a deleted instance raises DoesNotExist naming the model, and changes nothing."""
+    before = snapshot(db)
+    assert not any(key.endswith(b":" + pkb(bike)) for key in before)
+    with pytest.raises(DoesNotExist) as caught:
+        write(bike)
+    assert "Bike" in str(caught.value)
+    assert snapshot(db) == before

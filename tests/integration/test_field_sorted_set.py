@@ -24,7 +24,7 @@ from limpyd_typed import (
     replies,
 )
 from tests.conftest import RoundTrips
-from tests.integration.support import FieldKeys, entries, entries_of, one_trip, pkb, snapshot, warm_scripts
+from tests.integration.support import assert_deleted_instance_refuses, FieldKeys, entries, entries_of, one_trip, pkb, snapshot, warm_scripts
 
 NS = "itzset"
 
@@ -345,12 +345,7 @@ def test_write_on_a_deleted_instance_raises_and_writes_nothing(db: Database, wri
     bike = Bike(ranks={"mid": 1.0})
     Bike(ranks={"mid": 1.0})
     Bike.get(bike.pk_value).delete()
-    before = snapshot(db)
-    assert not any(key.endswith(b":" + pkb(bike)) for key in before)
-    with pytest.raises(DoesNotExist) as caught:
-        write(bike)
-    assert "Bike" in str(caught.value)
-    assert snapshot(db) == before
+    assert_deleted_instance_refuses(db, bike, write)
 
 
 # -- wrong-typed writes --------------------------------------------------------------------------
