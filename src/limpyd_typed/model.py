@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
     from .expressions import Attr, Condition
     from .fields.pk import BoundPK
-    from .query import Collection
+    from .query import Collection, CollectionClass, ModelClass
 
+    C = TypeVar("C", bound="Collection[Any, Any, Any]")
     _P = TypeVar("_P")
     _O = TypeVar("_O")
 
@@ -174,11 +175,11 @@ class Model(Generic[PKT]):
     def _set_pk(self, raw: bytes) -> None:
         self._pk_bytes = raw
         self._pk_key = escape_part(raw)
-        self.pk_value = cast(PKT, type(self)._pk_field().decode(raw))
+        self.pk_value = type(self)._decode_pk(raw)
 
     @classmethod
-    def _decode_pk(cls, raw: bytes) -> object:
-        return cls._pk_field().decode(raw)
+    def _decode_pk(cls, raw: bytes) -> PKT:
+        return cast(PKT, cls._pk_field().decode(raw))
 
     @classmethod
     def _encode_pk(cls, pk: object) -> bytes:
@@ -231,7 +232,7 @@ class Model(Generic[PKT]):
         from .query import Collection, ModelClass
 
         cls._check_usable()
-        pks: Collection[Self, PKT] = Collection(cast("ModelClass[Self, PKT]", cls), (), filters)
+        pks: Collection[Self, PKT] = Collection(cast("ModelClass[Self, PKT, PKT]", cls), (), filters)
         return pks.instances()
 
     @classmethod
@@ -257,15 +258,29 @@ class Model(Generic[PKT]):
             raise TypeError(f"{cls.__name__}.exists() takes a pk or filters, not both")
         return cls.lazy_connect(cast(PKT, pk))._exists()
 
+    @overload
     @classmethod
-    def collection(cls, *conditions: Condition[Self], manager: type[Collection[Any, Any, Any]] | None = None,
-                   **filters: object) -> Collection[Self, PKT]:
-        """A lazy collection of the instances matching every condition and filter (ANDed)."""
+    def collection(cls, *conditions: Condition[Self], manager: None = None,
+                   **filters: object) -> Collection[Self, PKT]: ...
+    @overload
+    @classmethod
+    def collection(cls, *conditions: Condition[Self], manager: CollectionClass[Self, PKT, C],
+                   **filters: object) -> C: ...
+    @classmethod
+    def collection(cls, *conditions: Condition[Self], manager: CollectionClass[Self, PKT, C] | None = None,
+                   **filters: object) -> Collection[Self, PKT] | C:
+        """A lazy collection of the instances matching every condition and filter (ANDed).
+
+        It is built by ``manager``, else by the model's ``collection_manager``, else by
+        :class:`Collection`. Only ``manager=`` is seen by a type checker:
+        ``Person.collection(manager=Tagged)`` is a ``Tagged[Person, int, int]``.
+        """
         from .query import Collection
 
         cls._check_usable()
-        manager_class: type[Collection[Any, Any, Any]] = manager or getattr(cls, "collection_manager", None) or Collection
-        return manager_class(cls, conditions, filters)
+        default = cast("CollectionClass[Self, PKT, Collection[Self, PKT]]", getattr(cls, "collection_manager", None) or Collection)
+        manager_class = manager or default
+        return manager_class(cast("ModelClass[Self, PKT, PKT]", cls), conditions, filters)
 
     @classmethod
     def use_database(cls, database: Database) -> None:

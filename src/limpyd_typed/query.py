@@ -34,6 +34,7 @@ K = TypeVar("K", default=object)  # the pk type of M
 R = TypeVar("R", default=K)  # what the collection yields: pks (K), instances (M) or values
 M_co = TypeVar("M_co", covariant=True)
 K_contra = TypeVar("K_contra", contravariant=True)
+K_co = TypeVar("K_co", covariant=True)
 T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 T3 = TypeVar("T3")
@@ -49,10 +50,24 @@ DEFAULT_STORE_TTL: Final = 60
 _STORED_HEADER: Final = b"limpyd_typed:stored:v1"
 
 
-class ModelClass(Protocol[M_co, K_contra]):
-    """A model class, as a collection sees it: ``Tagged(Person)`` is then a ``Tagged[Person, int, int]``."""
+class ModelClass(Protocol[M_co, K_contra, K_co]):
+    """A model class, as a collection sees it: ``Tagged(Person)`` is then a ``Tagged[Person, int, int]``.
+
+    The pk type appears twice, taken (``lazy_connect``) and returned (``_decode_pk``), so that a
+    checker solves a new collection's ``R`` (what it yields: pks) from the model too; else mypy
+    solves it to Never when a collection class is passed as ``collection(manager=...)``.
+    """
 
     def lazy_connect(self, pk: K_contra, /) -> M_co: ...
+
+    def _decode_pk(self, raw: bytes, /) -> K_co: ...
+
+
+_M = TypeVar("_M")
+_K = TypeVar("_K")
+_C = TypeVar("_C", bound="Collection[Any, Any, Any]")
+CollectionClass = Callable[[ModelClass[_M, _K, _K], tuple[Condition[_M], ...], dict[str, object]], _C]
+"""What ``collection(manager=...)`` takes: a collection class (or factory) giving a ``C``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +123,7 @@ class Collection(Generic[M, K, R]):
     iterated, indexed, sliced or measured.
     """
 
-    def __init__(self, model: ModelClass[M, K], conditions: tuple[Condition[M], ...] = (),
+    def __init__(self, model: ModelClass[M, K, R], conditions: tuple[Condition[M], ...] = (),
                  filters: dict[str, object] | None = None) -> None:
         self.model = cast("type[M]", model)
         self._condition: Condition[M] | None = None

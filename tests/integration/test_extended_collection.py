@@ -132,7 +132,11 @@ def test_a_custom_collection_class_is_used_and_keeps_its_type() -> None:
     built = Person.collection(firstname="John")
     assert isinstance(built, Tagged)
     assert isinstance(Person.collection(manager=Tagged).sort(by="firstname").instances(), Tagged)
-    # ...and, built directly, its own methods are typed too.
+    # ...and, given as manager= or built directly, it keeps its static type through
+    # filter/sort/store, so its own methods are typed too.
+    by_manager = Person.collection(manager=Tagged).filter(city="New York").sort(by="firstname")
+    assert_type(by_manager, Tagged[Person, int, int])
+    assert list(by_manager.johns()) == [1]
     johns = Tagged(Person).johns()
     assert_type(johns, Tagged[Person, int, int])
     assert list(johns) == [1, 2]

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from typing_extensions import assert_type
+from typing import Any
+
+from typing_extensions import TypeVar, assert_type
 
 from limpyd_typed import (
     PK,
@@ -25,6 +27,10 @@ from limpyd_typed import (
     String,
     field,
 )
+
+M = TypeVar("M", bound="Model[Any]")
+K = TypeVar("K", default=object)
+R = TypeVar("R", default=K)
 
 
 class QueryBike(Model, namespace="typing_collections"):
@@ -112,6 +118,26 @@ def test_collections_of_a_model_with_a_str_pk() -> None:
     assert assert_type(QueryShop.collection(QueryShop.code == "L-1"), Collection[QueryShop, str])[:] == ["L-1"]
 
 
+class ShopCollection(Collection[M, K, R]):
+    """A user's collection class, given to collection(manager=...)."""
+
+    def in_paris(self) -> ShopCollection[M, K, R]:
+        return self.filter(city="Paris")
+
+
+def test_a_collection_class_given_as_manager_keeps_its_type() -> None:
+    QueryShop(code="P-1", city="Paris")
+    QueryShop(code="L-1", city="Lyon")
+    shops = assert_type(QueryShop.collection(manager=ShopCollection), ShopCollection[QueryShop, str, str])
+    paris = assert_type(shops.sort().in_paris(), ShopCollection[QueryShop, str, str])
+    assert paris[:] == ["P-1"]
+    assert assert_type(paris.instances()[0], QueryShop).pk.get() == "P-1"
+    with pytest.raises(TypeError):
+        QueryShop.collection(manager=QueryBike)  # type: ignore[arg-type, type-var]
+    with pytest.raises(TypeError):
+        QueryShop.collection(manager=list)  # type: ignore[arg-type, type-var]
+
+
 def test_condition_types() -> None:
     assert_type(QueryBike.name == "x", Condition[QueryBike])
     assert_type(QueryBike.wheels == 2, Condition[QueryBike])
@@ -124,9 +150,9 @@ def test_rejected_conditions(bikes: list[QueryBike]) -> None:
     # A comparison with a value of another type is not a Condition for either checker (it falls
     # back to object.__eq__ -> bool), so the collection call is the error.
     with pytest.raises(InvalidValue):
-        QueryBike.collection(QueryBike.wheels == "a")  # type: ignore[arg-type]
+        QueryBike.collection(QueryBike.wheels == "a")  # type: ignore[call-overload]
     with pytest.raises(InvalidValue):
-        QueryBike.collection(QueryBike.name == 3)  # type: ignore[arg-type]
+        QueryBike.collection(QueryBike.name == 3)  # type: ignore[call-overload]
     with pytest.raises(InvalidValue):
         QueryBike.collection().filter(QueryBike.tags == 1)  # type: ignore[arg-type]
     with pytest.raises(QueryError):
@@ -138,6 +164,6 @@ def test_rejected_conditions(bikes: list[QueryBike]) -> None:
     with pytest.raises(QueryError):
         QueryBike.collection().sort(QueryShop.city)  # type: ignore[arg-type]
     with pytest.raises(QueryError):
-        QueryBike.collection("name")  # type: ignore[arg-type]
+        QueryBike.collection("name")  # type: ignore[call-overload]
     with pytest.raises(TypeError):
         QueryBike.collection()["0"]  # type: ignore[call-overload]

@@ -164,11 +164,11 @@ def test_rejected_conditions(people: list[TPerson]) -> None:
     with pytest.raises(QueryError, match=r"TPerson\.rank startswith"):
         TPerson.collection(TPerson.rank.startswith("3"))  # type: ignore[misc]
     with pytest.raises(QueryError, match=r"TPerson\.uid lt"):
-        TPerson.collection(TPerson.uid < uuid.UUID(int=1))  # type: ignore[operator, arg-type]
+        TPerson.collection(TPerson.uid < uuid.UUID(int=1))  # type: ignore[operator, call-overload]
     with pytest.raises(QueryError, match=r"TPerson\.active lt"):
-        TPerson.collection(TPerson.active < True)  # type: ignore[operator, arg-type]
+        TPerson.collection(TPerson.active < True)  # type: ignore[operator, call-overload]
     with pytest.raises(QueryError, match=r"TPerson\.active ge"):
-        TPerson.collection(TPerson.active >= False)  # type: ignore[operator, arg-type]
+        TPerson.collection(TPerson.active >= False)  # type: ignore[operator, call-overload]
     with pytest.raises(QueryError, match=r"TPerson\.mood gt"):
         TPerson.collection(TPerson.mood > Mood.HAPPY)  # type: ignore[misc, operator]
     with pytest.raises(QueryError, match=r"TPerson\.mood between"):
@@ -180,9 +180,9 @@ def test_rejected_conditions(people: list[TPerson]) -> None:
     with pytest.raises(InvalidValue, match=r"TPerson\.age"):
         TPerson.collection(TPerson.age < "30")  # type: ignore[operator]
     with pytest.raises(InvalidValue, match=r"TPerson\.age"):
-        TPerson.collection(TPerson.age == "30")  # type: ignore[arg-type]
+        TPerson.collection(TPerson.age == "30")  # type: ignore[call-overload]
     with pytest.raises(InvalidValue, match=r"TPerson\.age"):
-        TPerson.collection(TPerson.age != "30")  # type: ignore[arg-type]
+        TPerson.collection(TPerson.age != "30")  # type: ignore[call-overload]
     with pytest.raises(InvalidValue, match=r"TPerson\.age"):
         TPerson.collection(TPerson.age.in_(["30"]))  # type: ignore[list-item]
     with pytest.raises(InvalidValue, match=r"TPerson\.name"):
