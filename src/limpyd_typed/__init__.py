@@ -6,6 +6,7 @@ write that touches them is one atomic script.
 
 from .database import Database
 from .exceptions import (
+    BulkCreateError,
     CommandError,
     DoesNotExist,
     ImplementationError,
@@ -39,6 +40,7 @@ from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
 
 __all__ = [
+    "BulkCreateError",
     "PK",
     "SORTED_SCORE",
     "Attr",
