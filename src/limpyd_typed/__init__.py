@@ -13,13 +13,21 @@ from .exceptions import (
     InvalidValue,
     LimpydError,
     MultipleObjectsReturned,
+    ProtectedError,
     QueryError,
     UniquenessError,
 )
 from .expressions import Attr, Condition
 from .fields import (
+    FK,
+    M2M,
     PK,
     AutoPK,
+    BoundFK,
+    BoundM2M,
+    M2MList,
+    M2MSortedSet,
+    relation,
     BoundHash,
     BoundInstanceHash,
     BoundList,
@@ -36,10 +44,21 @@ from .fields import (
     field,
 )
 from .model import Model
+from .relations import Related, RelatedCollection
 from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
 
 __all__ = [
+    "FK",
+    "M2M",
+    "M2MList",
+    "M2MSortedSet",
+    "BoundFK",
+    "BoundM2M",
+    "ProtectedError",
+    "Related",
+    "RelatedCollection",
+    "relation",
     "BulkCreateError",
     "PK",
     "SORTED_SCORE",

@@ -36,6 +36,10 @@ class BulkCreateError(UniquenessError):
         self.created = created
 
 
+class ProtectedError(LimpydError):
+    """A delete refused: a relation with ``on_delete="protect"`` points to the instance; nothing was deleted."""
+
+
 class InvalidValue(LimpydError, TypeError, ValueError):
     """A value does not fit its field's type; raised before anything reaches Redis."""
 

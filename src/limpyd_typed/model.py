@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar, dataclass_transform
 
-from . import replies, writes
+from . import relations, replies, writes
 from .database import Database
 from .declaration import declared_fields, declared_pk_type
 from .exceptions import DoesNotExist, ImplementationError, InvalidValue, MultipleObjectsReturned, shown
 from .fields.base import MISSING, Field, FieldOptions, field
 from .fields.pk import PK, AutoPK
+from .fields.related import relation
 from .keys import ModelKeys, escape_part
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ PKT = TypeVar("PKT", default=int)
 
 
 # eq_default=False: instances compare and hash by class and pk (Model.__eq__/__hash__), not by fields.
-@dataclass_transform(kw_only_default=True, eq_default=False, field_specifiers=(field,))
+@dataclass_transform(kw_only_default=True, eq_default=False, field_specifiers=(field, relation))
 class Model(Generic[PKT]):
     """Base of every model: ``class Bike(Model): name: InstanceHash[str] = field(unique=True)``.
 
@@ -96,6 +97,7 @@ class Model(Generic[PKT]):
         cls._build_fields()
         if not cls.abstract and getattr(cls, "database", None) is not None:
             cls.database._register(cls)
+        relations.register(cls)
 
     @classmethod
     def _build_fields(cls) -> None:

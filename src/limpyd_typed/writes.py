@@ -14,7 +14,7 @@ from .keys import escape_part
 from .database import Arg
 from redis.exceptions import ResponseError
 
-from .exceptions import BulkCreateError, CommandError, DoesNotExist, UniquenessError, shown
+from .exceptions import BulkCreateError, CommandError, DoesNotExist, ProtectedError, UniquenessError, shown
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -220,26 +220,61 @@ def _refuse_shared_uniques(model: type[Model[Any]], rows: Sequence[tuple[bytes |
                                       f"{shown(field.decode(raw))}; nothing was written")
 
 
-def _delete_call(model: type[Model[Any]], pk: bytes) -> tuple[list[str], list[scripts.ScriptArg]]:
-    """KEYS and ARGV of the delete script for the instance ``pk``."""
-    pk_key = escape_part(pk)
-    stored = [f for f in model._fields.values() if not f.is_pk]
-    # Each data key once: every InstanceHash field shares the instance hash.
-    data_keys = list(dict.fromkeys(f.key_prefix + pk_key for f in stored))
-    keys = _Keys(model._keys.pks, *data_keys)
-    indexed = [f for f in stored if f.indexed]
-    args: list[scripts.ScriptArg] = [pk, len(data_keys), len(indexed)]
-    for field in indexed:
-        args += [field.kind, keys.at(field.key_prefix + pk_key), field.slot, _index_pos(keys, field), field.index_form]
-    return keys.names, args
+def _delete_plan(model: type[Model[Any]]) -> tuple[list[type[Model[Any]]], list[scripts.ScriptArg]]:
+    """The models the delete script knows (the instance's model, then every model reached by the
+    relations pointing to it: their instances may drop the pk, or be deleted in cascade) and the
+    script's arguments describing them."""
+    from .relations import inbound
+
+    order = [model]
+    args: list[scripts.ScriptArg] = []
+    i = 0
+    while i < len(order):
+        current = order[i]
+        stored = _stored_fields(current)
+        args += [current._keys.pks, len(stored)]
+        for field in stored:
+            args += [field.kind, field.key_prefix, field.slot, field.index_key, field.index_form]
+        relations = inbound(current)
+        args.append(len(relations))
+        for field in relations:
+            if field.model not in order:
+                order.append(field.model)
+            args += [order.index(field.model) + 1, _stored_fields(field.model).index(field) + 1, field.rel.on_delete]
+        i += 1
+    return order, [len(order), *args]
+
+
+def _stored_fields(model: type[Model[Any]]) -> list[Field[Any, Any, Any]]:
+    return [f for f in model._fields.values() if not f.is_pk]
+
+
+def _deleted(plan: list[type[Model[Any]]], pk: bytes, reply: object) -> bool:
+    """Whether the delete script deleted the instance (False: it did not exist)."""
+    model = plan[0]
+    if isinstance(reply, Exception):
+        raise CommandError(f"{model.__name__}: Redis refused the delete: {reply}; nothing was deleted")
+    assert isinstance(reply, list)
+    if reply[0] == 1:
+        return True
+    if reply[1] == b"missing":
+        return False
+    _, _, source_pos, field_pos, held, referrer = reply
+    source = plan[int(source_pos) - 1]
+    field = _stored_fields(source)[int(field_pos) - 1]
+    raise ProtectedError(
+        f"{field.qualname} of {source.__name__} pk={source._decode_pk(referrer)!r} points to "
+        f"pk={field.decode(held)!r} (on_delete='protect'): {model.__name__} pk={model._decode_pk(pk)!r} "
+        f"was not deleted, nor anything else"
+    )
 
 
 def delete_instance(instance: Model[Any]) -> None:
-    """Delete every key of an instance and every index entry it holds."""
+    """Delete an instance: its keys, its index entries, and what its relations say (one script)."""
     model = type(instance)
-    reply = scripts.DELETE(instance.database, *_delete_call(model, instance._pk_bytes))
-    assert isinstance(reply, list)
-    if reply[0] != 1:
+    plan, args = _delete_plan(model)
+    reply = scripts.DELETE(instance.database, [model._keys.pks], [instance._pk_bytes, *args])
+    if not _deleted(plan, instance._pk_bytes, reply):
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")
 
 
@@ -248,5 +283,6 @@ def delete_instances(model: type[Model[Any]], pks: Sequence[bytes]) -> int:
 
     Returns how many existed (an instance deleted meanwhile by another client is skipped).
     """
-    replies_ = scripts.DELETE.many(model.database, [_delete_call(model, pk) for pk in pks])
-    return sum(1 for reply in replies_ if isinstance(reply, list) and reply[0] == 1)
+    plan, args = _delete_plan(model)
+    replies_ = scripts.DELETE.many(model.database, [([model._keys.pks], [pk, *args]) for pk in pks])
+    return sum(_deleted(plan, pk, reply) for pk, reply in zip(pks, replies_))

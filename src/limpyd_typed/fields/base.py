@@ -14,6 +14,7 @@ from ..keys import escape_part
 
 if TYPE_CHECKING:
     from ..database import Arg
+    from .related import RelationOptions
     from ..writes import Command
     from ..expressions import Attr
     from ..model import Model
@@ -48,6 +49,7 @@ class FieldOptions:
     lockable: bool = True
     init: bool = True
     index: IndexKind | None = None
+    relation: RelationOptions | None = None  # set by relation() for FK and M2M fields
 
 
 def field(
@@ -118,11 +120,16 @@ class Field(Generic[T, B, V]):
         bound = copy.copy(self)
         bound.model = model
         bound.name = name
+        bound.codec = bound.own_codec()
         bound.key_prefix = bound.own_key_prefix()
         bound.slot = ""
         bound.index_key = model._keys.index(name) if bound.indexed else ""
         bound.check_declaration()
         return bound
+
+    def own_codec(self) -> Codec[Any]:
+        """The codec of this field object (a relation's codec reads its own field's target)."""
+        return self.codec
 
     def own_key_prefix(self) -> str:
         return self.model._keys.field_prefix(self.name)
