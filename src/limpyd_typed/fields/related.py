@@ -160,11 +160,13 @@ class BoundFK(BoundRelation[M_co]):
         """Point to ``value`` (an instance of the target, or its pk); None unsets."""
         self._field.assign(self._instance, value)
 
-    def delete(self) -> bool:
-        """Unset the relation; True if it was set."""
-        had = self._raw() is not None
-        self._field.assign(self._instance, None)
-        return had
+    def hget(self: BoundFK[Model[P]]) -> P | None:
+        """Same as ``get`` (the seed's FKInstanceHashField name)."""
+        return self.get()
+
+    def hset(self: BoundFK[Model[P]], value: Model[P] | P | None) -> None:
+        """Same as ``set`` (the seed's FKInstanceHashField name)."""
+        self.set(value)
 
 
 class FK(RelationField[BoundFK[M], object], Generic[M]):
@@ -195,19 +197,19 @@ class FK(RelationField[BoundFK[M], object], Generic[M]):
 
 
 class BoundM2M(BoundRelation[M_co]):
-    """An M2M of one instance; calling it (or ``collection()``) gives the related instances'
-    collection, which can be filtered like any other."""
+    """What every M2M of one instance does; calling it (or ``collection()``) gives the related
+    instances' collection, which can be filtered like any other."""
 
     __slots__ = ()
-
-    def pks(self: BoundM2M[Model[P]]) -> list[P]:
-        """The related pks (in the structure's order: a list's or a sorted set's)."""
-        return [cast(P, self._field.decode(raw)) for raw in self._raw_pks()]
 
     def _raw_pks(self) -> list[bytes]:
         if self._field.kind == "set":
             return replies.bytes_list(self._read("SMEMBERS"))
         return replies.bytes_list(self._read("LRANGE" if self._field.kind == "list" else "ZRANGE", 0, -1))
+
+    def pks(self: BoundM2M[Model[P]]) -> list[P]:
+        """The related pks (in the structure's order: a list's or a sorted set's)."""
+        return [cast(P, self._field.decode(raw)) for raw in self._raw_pks()]
 
     def instances(self) -> list[M_co]:
         """The related instances, in the structure's order."""
@@ -222,39 +224,114 @@ class BoundM2M(BoundRelation[M_co]):
     def __call__(self: BoundM2M[Model[P]], **filters: object) -> Collection[M_co, P, P]:
         return cast("Collection[M_co, P, P]", self.collection(**filters))
 
-    def add(self: BoundM2M[Model[P]], *values: Model[P] | P) -> int:
-        """Add related instances (or pks): SADD, RPUSH or ZADD with score 0; how many were new."""
-        kind = self._field.kind
-        if kind == "set":
-            return BoundSet(self._field, self._instance).sadd(*values)
-        if kind == "list":
-            return BoundList(self._field, self._instance).rpush(*values)
-        return BoundSortedSet(self._field, self._instance).zadd({v: 0.0 for v in values})
-
-    def remove(self: BoundM2M[Model[P]], *values: Model[P] | P) -> int:
-        """Remove related instances (or pks), every occurrence; how many were removed."""
-        kind = self._field.kind
-        if kind == "set":
-            return BoundSet(self._field, self._instance).srem(*values)
-        if kind == "zset":
-            return BoundSortedSet(self._field, self._instance).zrem(*values)
-        bound = BoundList(self._field, self._instance)
-        return sum(bound.lrem(0, value) for value in values)
-
     def count(self) -> int:
         """How many related pks the field holds."""
         command = {"set": "SCARD", "list": "LLEN", "zset": "ZCARD"}[self._field.kind]
         return replies.integer(self._read(command))
 
 
-class M2M(RelationField[BoundM2M[M], "Iterable[M | object] | Mapping[M | object, float]"], Generic[M]):
+class BoundM2MSet(BoundM2M[M_co]):
+    """An M2M set of one instance: the set commands, taking instances or pks."""
+
+    __slots__ = ()
+
+    def _set(self) -> BoundSet[object]:
+        return BoundSet(self._field, self._instance)
+
+    def sadd(self: BoundM2MSet[Model[P]], *values: Model[P] | P) -> int:
+        """SADD: relate instances (or pks); how many were new."""
+        return self._set().sadd(*values)
+
+    def srem(self: BoundM2MSet[Model[P]], *values: Model[P] | P) -> int:
+        """SREM: unrelate instances (or pks); how many were there."""
+        return self._set().srem(*values)
+
+    def smembers(self: BoundM2MSet[Model[P]]) -> set[P]:
+        """SMEMBERS: the related pks."""
+        return cast("set[P]", self._set().smembers())
+
+    def sismember(self: BoundM2MSet[Model[P]], value: Model[P] | P) -> bool:
+        """SISMEMBER: whether an instance (or pk) is related."""
+        return self._set().sismember(value)
+
+    def scard(self) -> int:
+        """SCARD: how many are related."""
+        return self._set().scard()
+
+
+class BoundM2MList(BoundM2M[M_co]):
+    """An M2M list of one instance: the list commands, taking instances or pks."""
+
+    __slots__ = ()
+
+    def _list(self) -> BoundList[object]:
+        return BoundList(self._field, self._instance)
+
+    def rpush(self: BoundM2MList[Model[P]], *values: Model[P] | P) -> int:
+        """RPUSH: append instances (or pks); the new length."""
+        return self._list().rpush(*values)
+
+    def lpush(self: BoundM2MList[Model[P]], *values: Model[P] | P) -> int:
+        """LPUSH: prepend instances (or pks); the new length."""
+        return self._list().lpush(*values)
+
+    def lrem(self: BoundM2MList[Model[P]], count: int, value: Model[P] | P) -> int:
+        """LREM: remove ``count`` occurrences of an instance or pk (0: all); how many were removed."""
+        return self._list().lrem(count, value)
+
+    def lrange(self: BoundM2MList[Model[P]], start: int = 0, end: int = -1) -> list[P]:
+        """LRANGE: the related pks between two positions (inclusive)."""
+        return cast("list[P]", self._list().lrange(start, end))
+
+    def lindex(self: BoundM2MList[Model[P]], index: int) -> P | None:
+        """LINDEX: the related pk at ``index``, or None."""
+        return cast("P | None", self._list().lindex(index))
+
+    def llen(self) -> int:
+        """LLEN: how many pks the list holds."""
+        return self._list().llen()
+
+
+class BoundM2MSortedSet(BoundM2M[M_co]):
+    """An M2M sorted set of one instance: the sorted set commands, taking instances or pks."""
+
+    __slots__ = ()
+
+    def _zset(self) -> BoundSortedSet[object]:
+        return BoundSortedSet(self._field, self._instance)
+
+    def zadd(self: BoundM2MSortedSet[Model[P]], scores: Mapping[Model[P] | P, float]) -> int:
+        """ZADD: relate instances (or pks) with their scores; how many were new."""
+        return self._zset().zadd(cast("Mapping[object, float]", scores))
+
+    def zrem(self: BoundM2MSortedSet[Model[P]], *values: Model[P] | P) -> int:
+        """ZREM: unrelate instances (or pks); how many were there."""
+        return self._zset().zrem(*values)
+
+    def zrange(self: BoundM2MSortedSet[Model[P]], start: int = 0, end: int = -1) -> list[P]:
+        """ZRANGE: the related pks by ascending score, between two ranks (inclusive)."""
+        return cast("list[P]", self._zset().zrange(start, end))
+
+    def zscore(self: BoundM2MSortedSet[Model[P]], value: Model[P] | P) -> float | None:
+        """ZSCORE: the score of a related instance (or pk), or None."""
+        return self._zset().zscore(value)
+
+    def zcard(self) -> int:
+        """ZCARD: how many are related."""
+        return self._zset().zcard()
+
+
+class _M2MField(RelationField[B, V], Generic[B, V]):
+    multi = True
+    can_be_unique = False
+
+
+class M2M(_M2MField[BoundM2MSet[M], "Iterable[M | object]"], Generic[M]):
     """Many related ``M`` instances in a Redis set: ``members: M2M[Person] = relation()``."""
 
     kind = "set"
-    bound_class = BoundM2M
+    bound_class = BoundM2MSet
     replace_command = "SADD"
-    multi = True
-    can_be_unique = False
 
     def values_to_store(self, value: object) -> list[bytes]:
         if isinstance(value, Mapping):
@@ -262,20 +339,23 @@ class M2M(RelationField[BoundM2M[M], "Iterable[M | object] | Mapping[M | object,
         return sorted(set(self.encode_many(value)))
 
 
-class M2MList(M2M[M]):
+class M2MList(_M2MField[BoundM2MList[M], "Iterable[M | object]"], Generic[M]):
     """Many related ``M`` instances, ordered, in a Redis list (a pk may appear several times)."""
 
     kind = "list"
+    bound_class = BoundM2MList
     replace_command = "RPUSH"
 
     def values_to_store(self, value: object) -> list[bytes]:
         return self.encode_many(value)
 
 
-class M2MSortedSet(M2M[M]):
-    """Many related ``M`` instances in a Redis sorted set; assigned from a mapping {instance or pk: score}."""
+class M2MSortedSet(_M2MField[BoundM2MSortedSet[M], "Mapping[M | object, float] | Iterable[M | object]"], Generic[M]):
+    """Many related ``M`` instances in a Redis sorted set, assigned from {instance or pk: score}
+    (or from instances or pks, all scored 0)."""
 
     kind = "zset"
+    bound_class = BoundM2MSortedSet
     replace_command = "ZADD"
 
     def values_to_store(self, value: object) -> list[bytes]:
@@ -287,4 +367,5 @@ class M2MSortedSet(M2M[M]):
         return out
 
 
-__all__ = ["FK", "M2M", "M2MList", "M2MSortedSet", "BoundFK", "BoundM2M", "relation"]
+__all__ = ["FK", "M2M", "M2MList", "M2MSortedSet", "BoundFK", "BoundM2M", "BoundM2MList", "BoundM2MSet",
+           "BoundM2MSortedSet", "relation"]
