@@ -263,10 +263,16 @@ def _deleted(plan: list[type[Model[Any]]], pk: bytes, reply: object) -> bool:
     source = plan[int(source_pos) - 1]
     field = _stored_fields(source)[int(field_pos) - 1]
     raise ProtectedError(
-        f"{field.qualname} of {source.__name__} pk={source._decode_pk(referrer)!r} points to "
-        f"pk={field.decode(held)!r} (on_delete='protect'): {model.__name__} pk={model._decode_pk(pk)!r} "
-        f"was not deleted, nor anything else"
+        f"{model.__name__} pk={model._decode_pk(pk)!r} was not deleted: {source.__name__} "
+        f"pk={source._decode_pk(referrer)!r} points to {_target_name(field)} pk={field.decode(held)!r} "
+        f"by {field.qualname} (on_delete='protect'); nothing was deleted"
     )
+
+
+def _target_name(field: Field[Any, Any, Any]) -> str:
+    from .fields.related import RelationField
+
+    return field.target.__name__ if isinstance(field, RelationField) else "?"
 
 
 def delete_instance(instance: Model[Any]) -> None:

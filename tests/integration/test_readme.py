@@ -31,3 +31,12 @@ def test_querying_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
     assert "Bike.name: value 'tricycle' is already held by Bike pk=1; nothing was written" in capsys.readouterr().out
+
+
+def test_readme_relations_section_is_the_relations_example() -> None:
+    assert (ROOT / "examples" / "relations.py").read_text() in _python_blocks()
+
+
+def test_relations_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "relations.py"), run_name="__main__")
+    assert "Person pk=1 was not deleted: Group pk=1 points to Person pk=1 by Group.owner" in capsys.readouterr().out
