@@ -12,7 +12,9 @@ from .exceptions import (
     InvalidValue,
     LimpydError,
     MultipleObjectsReturned,
+    PipelineError,
     QueryError,
+    TransactionError,
     UniquenessError,
 )
 from .expressions import Attr, Condition
@@ -35,6 +37,7 @@ from .fields import (
     field,
 )
 from .model import Model
+from .pipeline import Deferred, Pipeline
 from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
 
@@ -55,6 +58,7 @@ __all__ = [
     "CommandError",
     "Condition",
     "Database",
+    "Deferred",
     "DoesNotExist",
     "Hash",
     "ImplementationError",
@@ -64,6 +68,8 @@ __all__ = [
     "List",
     "Model",
     "Page",
+    "Pipeline",
+    "PipelineError",
     "MultipleObjectsReturned",
     "QueryError",
     "Set",
@@ -71,6 +77,7 @@ __all__ = [
     "ServerStartError",
     "SortedSet",
     "String",
+    "TransactionError",
     "UniquenessError",
     "field",
 ]
