@@ -113,7 +113,11 @@ def _describe(method: Callable[..., object]) -> str:
     if isinstance(owner, type):
         return f"{owner.__name__}.{name}()"
     if owner is not None:
-        return f"{owner!r}.{name}()"
+        from .model import Model
+
+        # Only an instance's repr is safe: a collection's repr would run its query.
+        shown = repr(owner) if isinstance(owner, Model) else type(owner).__name__
+        return f"{shown}.{name}()"
     return f"{getattr(method, '__qualname__', name)}()"
 
 
@@ -297,7 +301,8 @@ class Pipeline:
             raise PipelineError("watch() needs a transaction: use db.pipeline(transaction=True)")
         if self._queue:
             raise PipelineError("watch() must come before any call()")
-        self._pipe.watch(*_keys(watches))
+        watch: Callable[..., object] = self._pipe.watch  # untyped in redis-py
+        watch(*_keys(watches))
         self._watching = True
 
     def multi(self) -> None:
