@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 Command = tuple[Arg, ...]
 
@@ -54,7 +55,7 @@ class _Refused(BaseException):
 _PENDING, _DONE, _FAILED, _DISCARDED = range(4)
 
 
-class Deferred(Generic[T]):
+class Deferred(Generic[T_co]):
     """The value a queued call returns, known once its pipeline has run: ``deferred.value``."""
 
     __slots__ = ("_label", "_state", "_value", "_error")
@@ -71,13 +72,13 @@ class Deferred(Generic[T]):
         return self._state in (_DONE, _FAILED)
 
     @property
-    def value(self) -> T:
+    def value(self) -> T_co:
         """The value the call returned; raises the error it raised (UniquenessError, CommandError...).
 
         Before the pipeline has run, or when it was discarded, raises PipelineError.
         """
         if self._state == _DONE:
-            return cast(T, self._value)
+            return cast(T_co, self._value)
         if self._state == _FAILED:
             assert self._error is not None
             raise self._error
