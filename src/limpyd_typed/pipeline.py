@@ -221,8 +221,9 @@ class _Guard:
             return self.pipeline._immediate(args)
         raise PipelineError(
             f"{args[0]!r} sent directly while a pipeline is open on this thread: queue it with "
-            "pipeline.call(method, ...) to get a Deferred, or run it before the pipeline"
-            + (" (or before multi(), to read on the watching connection)" if self.pipeline.transaction else "")
+            "pipeline.call(method, ...) to get a Deferred, or run it before the pipeline (a lazy "
+            "collection runs when iterated: list() it before)"
+            + (" or before multi(), to read on the watching connection" if self.pipeline.watched else "")
         )
 
     def batch(self, database: Database, commands: Sequence[Command]) -> list[object]:
@@ -248,6 +249,7 @@ class Pipeline:
         self._queue: list[_Queued] = []
         self._pipe = database.connection.pipeline(transaction=transaction)
         self._watching = False
+        self.watched = False  # watch() was called: the pipeline serves a transaction
         self._previous_routes: list[Route | None] = []
 
     @property
@@ -304,7 +306,7 @@ class Pipeline:
             raise PipelineError("watch() must come before any call()")
         watch: Callable[..., object] = self._pipe.watch  # untyped in redis-py
         watch(*_keys(watches))
-        self._watching = True
+        self._watching = self.watched = True
 
     def multi(self) -> None:
         """Start the transaction: from now on, calls are queued (call()) and sent at execute()."""

@@ -31,3 +31,12 @@ def test_querying_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
     assert "Bike.name: value 'tricycle' is already held by Bike pk=1; nothing was written" in capsys.readouterr().out
+
+
+def test_readme_pipelines_section_is_the_pipelines_example() -> None:
+    assert (ROOT / "examples" / "pipelines.py").read_text() in _python_blocks()
+
+
+def test_pipelines_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "pipelines.py"), run_name="__main__")
+    assert "Person.name.hset() of pk=4: no value yet, its pipeline has not run" in capsys.readouterr().out
