@@ -13,7 +13,6 @@ from .exceptions import ImplementationError
 from .server import EmbeddedServer
 
 if TYPE_CHECKING:
-    from .fields.base import BoundField
     from .model import Model
     from .pipeline import Pipeline
 
@@ -29,6 +28,13 @@ class Route(Protocol):
     def command(self, database: Database, args: tuple[Arg, ...]) -> object: ...
 
     def batch(self, database: Database, commands: Sequence[tuple[Arg, ...]]) -> list[object]: ...
+
+
+class Keyed(Protocol):
+    """What a transaction can watch besides a key name: a bound field (``person.hits``)."""
+
+    @property
+    def key(self) -> str: ...
 
 
 class _Routes(threading.local):
@@ -137,7 +143,7 @@ class Database:
     def transaction(
         self,
         func: Callable[[Pipeline], object],
-        *watches: BoundField[Any] | str,
+        *watches: Keyed | str,
         retries: int = 10,
     ) -> list[object]:
         """Run ``func(pipeline)`` in a transaction WATCHing ``watches`` (fields or key names).

@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 
 from redis.exceptions import WatchError
 
-from .database import Arg, Route, current_route, set_route
-from .exceptions import PipelineError, TransactionError
+from .database import Arg, Keyed, Route, current_route, set_route
+from .exceptions import PipelineError, TransactionError, shown
 from .scripts import Script
 
 if TYPE_CHECKING:
     from .database import Database
-    from .fields.base import BoundField
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -297,7 +296,7 @@ class Pipeline:
 
     # -- transactions --------------------------------------------------------------------------
 
-    def watch(self, *watches: BoundField[Any] | str) -> None:
+    def watch(self, *watches: Keyed | str) -> None:
         """WATCH these fields (their keys) or key names; until multi(), direct reads run at once."""
         self._check_thread("watch()")
         if not self.transaction:
@@ -419,12 +418,18 @@ class Pipeline:
         return f"<Pipeline on {self.database!r}: {len(self._queue)} queued>"
 
 
-def _keys(watches: Sequence[BoundField[Any] | str]) -> list[str]:
-    return [w if isinstance(w, str) else w.key for w in watches]
+def _keys(watches: Sequence[Keyed | str]) -> list[str]:
+    keys: list[str] = []
+    for watched in watches:
+        key = watched if isinstance(watched, str) else getattr(watched, "key", None)
+        if not isinstance(key, str):
+            raise TypeError(f"watch a field of an instance (person.hits) or a key name, not {shown(watched)}")
+        keys.append(key)
+    return keys
 
 
 def run_transaction(
-    database: Database, func: Callable[[Pipeline], object], watches: Sequence[BoundField[Any] | str], retries: int
+    database: Database, func: Callable[[Pipeline], object], watches: Sequence[Keyed | str], retries: int
 ) -> list[object]:
     """Database.transaction: run ``func`` in a watched transaction until it goes through."""
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:

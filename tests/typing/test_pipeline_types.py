@@ -79,6 +79,10 @@ def test_execute_and_transaction_results(db: Database) -> None:
         pipeline.call(bike.wheels.set, (wheels or 0) + 1)
 
     assert assert_type(db.transaction(func, bike.wheels, "a-key", retries=3), list[object]) == [True]
+    with pytest.raises(TypeError, match=r"watch a field of an instance \(person.hits\) or a key name, not 3"):
+        db.transaction(func, 3)  # type: ignore[arg-type]  # a field or a key name
+    deferred: Deferred[object] = p.call(bike.wheels.get)  # a Deferred is read-only: covariant
+    assert p.execute() == [deferred.value] == [3]
 
 
 def test_wrong_calls_are_type_errors(db: Database) -> None:
