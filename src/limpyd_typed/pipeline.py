@@ -336,7 +336,7 @@ class Pipeline:
             queued, self._queue = self._queue, []
         if not queued:
             self._pipe.reset()  # UNWATCH, if watching
-            self._watching = False
+            self._watching = self.watched = False
             return []
         scripts = {str(q.command[1]): Script.by_sha[str(q.command[1])] for q in queued
                    if q.command[0] == "EVALSHA" and str(q.command[1]) in Script.by_sha}
@@ -356,7 +356,7 @@ class Pipeline:
                 q.deferred._fail(PipelineError(f"the pipeline failed before its replies were read: {exc!r}"))
             raise
         finally:
-            self._watching = False  # redis-py's execute() resets the pipeline, UNWATCH included
+            self._watching = self.watched = False  # redis-py's execute() resets the pipeline, UNWATCH included
         results: list[object] = []
         first_error: BaseException | None = None
         for q, reply in zip(queued, raw[len(scripts):], strict=True):
@@ -389,7 +389,7 @@ class Pipeline:
         for q in queued:
             q.deferred._discard("its pipeline was discarded (its `with` block raised, or reset() was called); nothing was sent")
         self._pipe.reset()
-        self._watching = False
+        self._watching = self.watched = False
 
     # -- the with block ------------------------------------------------------------------------
 
