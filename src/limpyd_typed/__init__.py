@@ -6,6 +6,7 @@ write that touches them is one atomic script.
 
 from .database import Database
 from .exceptions import (
+    BulkCreateError,
     CommandError,
     DoesNotExist,
     ImplementationError,
@@ -13,14 +14,25 @@ from .exceptions import (
     LimpydError,
     MultipleObjectsReturned,
     PipelineError,
+    ProtectedError,
     QueryError,
     TransactionError,
     UniquenessError,
 )
 from .expressions import Attr, Condition
 from .fields import (
+    FK,
+    M2M,
     PK,
     AutoPK,
+    BoundFK,
+    BoundM2M,
+    BoundM2MList,
+    BoundM2MSet,
+    BoundM2MSortedSet,
+    M2MList,
+    M2MSortedSet,
+    relation,
     BoundHash,
     BoundInstanceHash,
     BoundList,
@@ -38,10 +50,25 @@ from .fields import (
 )
 from .model import Model
 from .pipeline import Deferred, Pipeline
+from .relations import Related, RelatedCollection
 from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
 
 __all__ = [
+    "FK",
+    "M2M",
+    "M2MList",
+    "M2MSortedSet",
+    "BoundFK",
+    "BoundM2M",
+    "BoundM2MList",
+    "BoundM2MSet",
+    "BoundM2MSortedSet",
+    "ProtectedError",
+    "Related",
+    "RelatedCollection",
+    "relation",
+    "BulkCreateError",
     "PK",
     "SORTED_SCORE",
     "Attr",

@@ -135,6 +135,8 @@ def _known_multi_command(method: Callable[..., object]) -> str | None:
         return "it reads, then creates an instance when none matched: two round trips, the second one depending on the first"
     if function is Collection.delete:
         return "it finds the matching instances, then deletes them in batches: several round trips"
+    if function is Collection.update:
+        return "it finds the matching instances, then updates them in batches: several round trips"
     return None
 
 

@@ -285,6 +285,10 @@ def test_methods_needing_two_round_trips_are_refused_at_call(db: Database, peopl
             p.call(Person.get_or_connect, name="Nobody")
         with pytest.raises(PipelineError, match=r"delete\(\) cannot be queued in a pipeline: it finds the matching instances"):
             p.call(Person.collection(city="Paris").delete)
+        with pytest.raises(PipelineError, match=r"update\(\) cannot be queued in a pipeline: it finds the matching instances"):
+            p.call(Person.collection(city="Paris").update, city="Rome")
+        with pytest.raises(PipelineError, match=r"Person.bulk_create\(\) cannot be queued in a pipeline: it sends a batch"):
+            p.call(Person.bulk_create, [{"name": "Ann"}, {"name": "Bob"}])
         assert len(p) == 0
     assert Person.collection().count() == 5
 
@@ -393,12 +397,3 @@ def test_replies_are_raw_values_never_the_pipeline(db: Database, people: list[Pe
     assert [d.value for d in values] == [0, True, 1]
     assert not any(isinstance(d.value, RedisPipeline) for d in values)
     assert replies.optional_bytes(db.execute("HGET", FieldKeys(NS, "Person").prefix + ":obj:1", "name")) == b"J"
-
-
-def test_a_batch_of_deletes_loads_its_script_in_the_same_round_trip(db: Database, round_trips: RoundTrips,
-                                                                    people: list[Person]) -> None:
-    db.execute("SCRIPT", "FLUSH")
-    with round_trips:
-        assert Person.collection(city="Paris").delete() == 3
-    assert round_trips.count == 4  # QUERY (EVAL after NOSCRIPT: 2), one batch with SCRIPT LOAD, the empty QUERY
-    assert index(db, "city") == entries((b"New York", people[2]), (b"San Francisco", people[3]))

@@ -40,3 +40,12 @@ def test_readme_pipelines_section_is_the_pipelines_example() -> None:
 def test_pipelines_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(ROOT / "examples" / "pipelines.py"), run_name="__main__")
     assert "Person.name.hset() of pk=4: no value yet, its pipeline has not run" in capsys.readouterr().out
+
+
+def test_readme_relations_section_is_the_relations_example() -> None:
+    assert (ROOT / "examples" / "relations.py").read_text() in _python_blocks()
+
+
+def test_relations_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "relations.py"), run_name="__main__")
+    assert "Person pk=1 was not deleted: Group pk=1 points to Person pk=1 by Group.owner" in capsys.readouterr().out

@@ -43,16 +43,24 @@ class Script:
             return database.execute("EVAL", self.source, len(keys), *keys, *args)
 
     def many(self, database: Database, calls: list[tuple[list[str], list[ScriptArg]]]) -> list[object]:
-        """Run the script once per (keys, args), pipelined: one round trip.
+        """Run the script once per (keys, args), pipelined: one round trip (three if not loaded yet).
 
-        The batch starts with SCRIPT LOAD, so no call can meet NOSCRIPT. Each call stays atomic on
-        its own; a failing call is returned as its exception.
+        Each call stays atomic on its own; a failing call is returned as its exception. A call
+        refused with NOSCRIPT did not run, so it is sent again once the script is loaded.
         """
+        results = self._pipelined(database, calls)
+        unknown = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if unknown:
+            database.execute("SCRIPT", "LOAD", self.source)
+            for i, result in zip(unknown, self._pipelined(database, [calls[i] for i in unknown])):
+                results[i] = result
+        return results
+
+    def _pipelined(self, database: Database, calls: list[tuple[list[str], list[ScriptArg]]]) -> list[object]:
         if not calls:
             return []
-        batch: list[tuple[ScriptArg, ...]] = [("SCRIPT", "LOAD", self.source)]
-        batch += [("EVALSHA", self.sha, len(keys), *keys, *args) for keys, args in calls]
-        return database.execute_batch(batch)[1:]
+        # Through the database's funnel: a pipeline at work refuses a batch it cannot queue.
+        return database.execute_batch([("EVALSHA", self.sha, len(keys), *keys, *args) for keys, args in calls])
 
 
 CREATE: Final = Script("create")
