@@ -13,8 +13,10 @@ from .exceptions import (
     InvalidValue,
     LimpydError,
     MultipleObjectsReturned,
+    PipelineError,
     ProtectedError,
     QueryError,
+    TransactionError,
     UniquenessError,
 )
 from .expressions import Attr, Condition
@@ -47,6 +49,7 @@ from .fields import (
     field,
 )
 from .model import Model
+from .pipeline import Deferred, Pipeline
 from .relations import Related, RelatedCollection
 from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
@@ -82,6 +85,7 @@ __all__ = [
     "CommandError",
     "Condition",
     "Database",
+    "Deferred",
     "DoesNotExist",
     "Hash",
     "ImplementationError",
@@ -91,6 +95,8 @@ __all__ = [
     "List",
     "Model",
     "Page",
+    "Pipeline",
+    "PipelineError",
     "MultipleObjectsReturned",
     "QueryError",
     "Set",
@@ -98,6 +104,7 @@ __all__ = [
     "ServerStartError",
     "SortedSet",
     "String",
+    "TransactionError",
     "UniquenessError",
     "field",
 ]

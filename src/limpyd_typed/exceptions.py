@@ -54,3 +54,12 @@ class QueryError(LimpydError):
 
 class MultipleObjectsReturned(LimpydError):
     """``Model.get(**filters)`` matched more than one instance."""
+
+
+class PipelineError(LimpydError):
+    """A pipeline was used in a way that cannot work (a method needing two round trips, a value
+    read before the pipeline ran, a pipeline used from another thread...); nothing was sent for it."""
+
+
+class TransactionError(LimpydError):
+    """A transaction gave up: its watched keys kept changing through every retry."""

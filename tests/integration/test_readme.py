@@ -33,6 +33,15 @@ def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Bike.name: value 'tricycle' is already held by Bike pk=1; nothing was written" in capsys.readouterr().out
 
 
+def test_readme_pipelines_section_is_the_pipelines_example() -> None:
+    assert (ROOT / "examples" / "pipelines.py").read_text() in _python_blocks()
+
+
+def test_pipelines_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "pipelines.py"), run_name="__main__")
+    assert "Person.name.hset() of pk=4: no value yet, its pipeline has not run" in capsys.readouterr().out
+
+
 def test_readme_relations_section_is_the_relations_example() -> None:
     assert (ROOT / "examples" / "relations.py").read_text() in _python_blocks()
 
