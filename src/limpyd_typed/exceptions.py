@@ -37,7 +37,13 @@ class BulkCreateError(UniquenessError):
 
 
 class ProtectedError(LimpydError):
-    """A delete refused: a relation with ``on_delete="protect"`` points to the instance; nothing was deleted."""
+    """A delete refused: a relation with ``on_delete="protect"`` points to the instance, which was
+    not deleted, nor anything of its cascade. ``deleted``: how many other instances a bulk delete
+    (``Collection.delete()``) did delete before raising."""
+
+    def __init__(self, message: str, deleted: int = 0) -> None:
+        super().__init__(message)
+        self.deleted = deleted
 
 
 class InvalidValue(LimpydError, TypeError, ValueError):

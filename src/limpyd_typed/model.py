@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar, dataclass_transform
@@ -16,7 +17,7 @@ from .fields.related import relation
 from .keys import ModelKeys, escape_part
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable
 
     from .expressions import Attr, Condition
     from .fields.pk import BoundPK
@@ -95,9 +96,15 @@ class Model(Generic[PKT]):
         if not isinstance(cls.namespace, str):
             raise ImplementationError(f"{cls.__name__}.namespace must be a str, got {cls.namespace!r}")
         cls._build_fields()
-        if not cls.abstract and getattr(cls, "database", None) is not None:
+        hosted = not cls.abstract and getattr(cls, "database", None) is not None
+        if hosted:
             cls.database._register(cls)
-        relations.register(cls)
+        try:
+            relations.register(cls)
+        except ImplementationError:
+            if hosted:  # a refused class leaves no trace: it may be declared again, fixed
+                cls.database._unregister(cls)
+            raise
 
     @classmethod
     def _build_fields(cls) -> None:
@@ -181,7 +188,13 @@ class Model(Generic[PKT]):
         :class:`BulkCreateError` names the row and lists the pks created.
         """
         cls._check_usable()
-        return [cls._decode_pk(pk) for pk in writes.create_instances(cls, [cls._to_store(row) for row in rows], batch_size)]
+        checked = []
+        for number, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                raise TypeError(f"{cls.__name__}.bulk_create: row {number} is a {type(row).__name__}, "
+                                f"not a mapping of field names to values; nothing was written")
+            checked.append(cls._to_store(row))
+        return [cls._decode_pk(pk) for pk in writes.create_instances(cls, checked, batch_size)]
 
     @classmethod
     def _check_usable(cls) -> None:

@@ -474,7 +474,10 @@ class Collection(Generic[M, K, R]):
 
         Instances are found and deleted in batches of ``batch_size`` (one query, then one pipelined
         round of delete scripts per batch), so memory stays bounded whatever the collection's size.
+        Relations pointing to them follow their ``on_delete``; an instance a protected relation
+        holds is not deleted, and the ProtectedError raised says how many were (``deleted``).
         """
+        from .exceptions import ProtectedError
         from .writes import delete_instances
 
         pks = self.primary_keys()
@@ -483,7 +486,11 @@ class Collection(Generic[M, K, R]):
             batch = [row[0] for row in pks._run(0, batch_size) if row[0] is not None]
             if not batch:
                 return deleted
-            gone = delete_instances(self.model, batch)
+            try:
+                gone = delete_instances(self.model, batch)
+            except ProtectedError as exc:
+                raise ProtectedError(str(exc).rsplit("; ", 1)[0] + f"; {deleted + exc.deleted} other matching "
+                                     f"instance(s) were deleted", deleted=deleted + exc.deleted) from None
             deleted += gone
             if gone == 0:  # what is left is not ours to delete (another client raced us)
                 return deleted

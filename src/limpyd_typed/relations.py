@@ -7,6 +7,7 @@ to it, so that deleting a target knows every field that may hold its pk.
 
 from __future__ import annotations
 
+import keyword
 from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar
@@ -43,7 +44,13 @@ def _find(field: RelationField[Any, Any]) -> type[Model[Any]] | None:
     if ":" not in spec:
         namespace = field.model.namespace
     found = [m for m in _all_models() if m.__name__ == name and m.namespace == namespace and not m.abstract]
-    return found[-1] if found else None
+    if len(found) > 1:  # one per database: the source's own database decides
+        database = getattr(field.model, "database", None)
+        found = [m for m in found if getattr(m, "database", None) is database] or found
+    if len(found) > 1:
+        raise ImplementationError(f"{field.qualname} points to {spec!r}, which names {len(found)} models "
+                                  f"(in {', '.join(m.__module__ for m in found)}); pass the class itself")
+    return found[0] if found else None
 
 
 def resolve_target(field: RelationField[Any, Any]) -> type[Model[Any]]:
@@ -54,49 +61,60 @@ def resolve_target(field: RelationField[Any, Any]) -> type[Model[Any]]:
     if target is None:
         raise ImplementationError(f"{field.qualname} points to {field.target_spec!r}: no such model "
                                   f"(a model name, 'namespace:Name' or 'self')")
-    if not (isinstance(target, type) and issubclass(target, Model)):
-        raise ImplementationError(f"{field.qualname} points to {target!r}, which is not a model")
+    if not (isinstance(target, type) and issubclass(target, Model)) or target.abstract:
+        raise ImplementationError(f"{field.qualname} points to {target!r}, which is not a concrete model")
     return target
 
 
 def register(model: type[Model[Any]]) -> None:
-    """Record the relations of a new concrete model, then link every relation now resolvable."""
+    """Check, then record, the relations of a new model, and link every relation now resolvable.
+
+    Every check runs before anything is recorded: a class refused here leaves no trace.
+    """
     from .fields.related import RelationField
 
-    if not model.abstract:
-        _pending.extend(f for f in model._fields.values() if isinstance(f, RelationField))
-    for field in list(_pending):
+    own = [f for f in model._fields.values() if isinstance(f, RelationField)] if not model.abstract else []
+    links: list[tuple[RelationField[Any, Any], type[Model[Any]], str]] = []
+    for field in [*_pending, *own]:
         target = _find(field)
-        if target is None:
-            continue
-        _pending.remove(field)
-        field._target = resolve_target(field)
-        _link(field, field._target)
+        if target is not None:
+            target = resolve_target(field)
+            links.append((field, target, _related_name(field, target, [name for _, t, name in links if t is target])))
+    linked = {id(field) for field, _, _ in links}
+    _pending[:] = [f for f in [*_pending, *own] if id(f) not in linked]
+    for field, target, name in links:
+        field._target = target
+        setattr(target, name, Related(field))
+        _inbound.setdefault(target, []).append(field)
 
 
-def _link(field: RelationField[Any, Any], target: type[Model[Any]]) -> None:
+def _related_name(field: RelationField[Any, Any], target: type[Model[Any]], taken: list[str]) -> str:
+    """The reverse accessor's name on ``target``, checked: an identifier, free on the target."""
+    from .model import _reserved_names
+
     source = field.model
-    name = (field.rel.related_name or f"{source.__name__.lower()}_set") % {
-        "model": source.__name__.lower(), "namespace": source.namespace}
-    if not name.isidentifier() or name.startswith("_"):
+    pattern = field.rel.related_name or f"{source.__name__.lower()}_set"
+    try:
+        # An empty namespace leaves "_model_set" from "%(namespace)s_%(model)s_set": strip it.
+        name = (pattern % {"model": source.__name__.lower(), "namespace": source.namespace}).lstrip("_")
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ImplementationError(f"{field.qualname}: related_name {pattern!r} is not a valid pattern "
+                                  f"(%(model)s and %(namespace)s only): {exc!r}") from None
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise ImplementationError(f"{field.qualname}: related_name {name!r} is not a valid attribute name")
-    existing = target.__dict__.get(name)
-    if name in target._fields or (existing is not None and not isinstance(existing, Related)) or (
-        isinstance(existing, Related) and existing.field is not None and existing.field is not field
-    ):
+    existing = getattr(target, name, None)
+    if (name in target._fields or name in _reserved_names() or name in taken
+            or (existing is not None and not isinstance(existing, Related))
+            or (isinstance(existing, Related) and existing.field is not None and existing.field is not field)):
         raise ImplementationError(f"{field.qualname}: related_name {name!r} clashes with {target.__name__}.{name}; "
                                   f"give the relation another related_name")
-    for klass in target.__mro__[1:]:
-        if name in vars(klass) and not isinstance(vars(klass)[name], Related):
-            raise ImplementationError(f"{field.qualname}: related_name {name!r} clashes with {target.__name__}.{name}; "
-                                      f"give the relation another related_name")
-    setattr(target, name, Related(field))
-    _inbound.setdefault(target, []).append(field)
+    return name
 
 
 def inbound(model: type[Model[Any]]) -> list[RelationField[Any, Any]]:
-    """The relation fields, of every concrete model, that may hold pks of ``model``."""
-    return [f for target, fields in _inbound.items() if issubclass(model, target) for f in fields]
+    """The relation fields, of every concrete model, that may hold pks of ``model``: those
+    pointing to this very class (a subclass has pks of its own)."""
+    return list(_inbound.get(model, ()))
 
 
 class RelatedCollection(Generic[M_co]):
@@ -133,4 +151,7 @@ class Related(Generic[M_co]):
             return self
         if self.field is None:
             raise ImplementationError(f"{owner.__name__}: a declared Related accessor has no relation pointing to it")
-        return RelatedCollection(self.field, instance)  # type: ignore[arg-type]
+        if type(instance) is not self.field.target:  # inherited by a subclass: its pks are others
+            raise ImplementationError(f"{type(instance).__name__} has no reverse side of {self.field.qualname}: "
+                                      f"it points to {self.field.target.__name__} instances only")
+        return RelatedCollection(self.field, instance)

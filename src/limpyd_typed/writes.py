@@ -14,7 +14,8 @@ from .keys import escape_part
 from .database import Arg
 from redis.exceptions import ResponseError
 
-from .exceptions import BulkCreateError, CommandError, DoesNotExist, ProtectedError, UniquenessError, shown
+from .exceptions import (BulkCreateError, CommandError, DoesNotExist, ImplementationError, ProtectedError,
+                         UniquenessError, shown)
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -236,6 +237,10 @@ def _delete_plan(model: type[Model[Any]]) -> tuple[list[type[Model[Any]]], list[
         for field in stored:
             args += [field.kind, field.key_prefix, field.slot, field.index_key, field.index_form]
         relations = inbound(current)
+        foreign = [f for f in relations if getattr(f.model, "database", None) is not getattr(model, "database", None)]
+        if foreign:
+            raise ImplementationError(f"{foreign[0].qualname} points to {current.__name__} from another database: "
+                                      f"a delete cannot propagate there; host both models on one database")
         args.append(len(relations))
         for field in relations:
             if field.model not in order:
@@ -287,8 +292,18 @@ def delete_instance(instance: Model[Any]) -> None:
 def delete_instances(model: type[Model[Any]], pks: Sequence[bytes]) -> int:
     """Delete many instances, each in its own atomic script, all in one pipelined round trip.
 
-    Returns how many existed (an instance deleted meanwhile by another client is skipped).
+    Returns how many existed (an instance deleted meanwhile by another client is skipped). An
+    instance refused by a protected relation is not deleted; the others of the batch are, and the
+    ProtectedError raised at the end says how many.
     """
     plan, args = _delete_plan(model)
     replies_ = scripts.DELETE.many(model.database, [([model._keys.pks], [pk, *args]) for pk in pks])
-    return sum(_deleted(plan, pk, reply) for pk, reply in zip(pks, replies_))
+    deleted, refused = 0, None
+    for pk, reply in zip(pks, replies_):
+        try:
+            deleted += _deleted(plan, pk, reply)
+        except ProtectedError as exc:
+            refused = refused or exc
+    if refused is not None:
+        raise ProtectedError(f"{refused}; {deleted} other instance(s) of this batch were deleted", deleted=deleted)
+    return deleted

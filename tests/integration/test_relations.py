@@ -290,3 +290,130 @@ def test_related_names_of_an_abstract_base_name_each_concrete_model(db: Database
     PrivateGroup(owner=owner)
     assert list(getattr(owner, "groups_publicgroup_set")()) == [1]
     assert list(getattr(owner, "groups_privategroup_set")()) == [1, 2]
+
+
+# -- hostile inputs (found by an adversarial review) --------------------------------------------
+
+
+def test_a_subclass_of_the_target_is_another_model(db: Database) -> None:
+    class Base(Model, namespace=NS):
+        name: InstanceHash[str] = field(indexable=True)
+
+    class Sub(Base):
+        pass
+
+    class Ref(Model, namespace=NS):
+        base: FK[Base] = relation(default=None, related_name="refs", on_delete="cascade")
+
+    for model in (Base, Sub, Ref):
+        model.use_database(db)
+    base, sub = Base(name="base"), Sub(name="sub")  # both pk 1, in their own pk sets
+    ref = Ref(base=base)
+    with pytest.raises(InvalidValue, match=r"Ref\.base: invalid value <Sub pk=1>: expected a Base or its pk, got a Sub"):
+        Ref(base=sub)
+    with pytest.raises(ImplementationError, match=r"Sub has no reverse side of Ref\.base"):
+        getattr(sub, "refs")
+    sub.delete()  # not the Base the Ref points to
+    assert Ref.exists(ref.pk.get()) and ref.base.get() == 1
+    base.delete()
+    assert not Ref.exists(ref.pk.get())
+
+
+def test_a_relation_stays_within_one_database(db: Database) -> None:
+    other = Database.embedded()
+    try:
+        class Far(Model, namespace=NS):
+            name: InstanceHash[str] = field(indexable=True)
+
+        class Near(Model, namespace=NS):
+            far: FK[Far] = relation(default=None, on_delete="protect", related_name="nears")
+
+        Far.use_database(other)
+        Near.use_database(db)
+        far = Far(name="x")
+        before = snapshot(db)
+        with pytest.raises(InvalidValue, match=r"Near\.far: .*Far is hosted on another database"):
+            Near(far=far)
+        assert snapshot(db) == before
+        Near.use_database(other)
+        Near(far=far)
+        Near.use_database(db)  # moved away afterwards: deleting Far can no longer propagate
+        with pytest.raises(ImplementationError, match=r"Near\.far points to Far from another database"):
+            far.delete()
+        assert Far.exists(far.pk.get())
+    finally:
+        other.close()
+
+
+def test_a_bulk_delete_stopped_by_protect_says_what_it_deleted(db: Database) -> None:
+    authors = [Author(name="n") for _ in range(4)]
+    Book(title="b", guards=[authors[1]])
+    with pytest.raises(ProtectedError, match=r"Author pk=2 was not deleted.*; 3 other matching instance\(s\) were deleted") as caught:
+        Author.collection(name="n").delete()
+    assert caught.value.deleted == 3
+    assert list(Author.collection()) == [2]
+
+
+def test_a_refused_class_leaves_no_trace(db: Database) -> None:
+    def declare_clashing() -> None:
+        class Staffer(Model, namespace=NS, database=db):
+            boss: FK[Person] = relation(default=None)
+            mentor: FK[Person] = relation(default=None)  # the same default related_name
+
+    with pytest.raises(ImplementationError, match=r"related_name 'staffer_set' clashes"):
+        declare_clashing()
+    assert "staffer_set" not in vars(Person)
+
+    class Staffer(Model, namespace=NS, database=db):  # declared again, fixed: accepted
+        boss: FK[Person] = relation(default=None)
+        mentor: FK[Person] = relation(default=None, related_name="mentees")
+
+    assert getattr(Person(name="boss"), "staffer_set")().count() == 0
+
+
+def test_bad_relation_options_and_related_names_are_refused() -> None:
+    with pytest.raises(ImplementationError, match=r"Plain\.n is not a relation: relation\(\) is for FK and M2M fields"):
+        class Plain(Model, namespace=NS):
+            n: String[int] = relation(default=0)
+    with pytest.raises(ImplementationError, match=r"store must be 'hash' or 'string' \(FK only\), got 'bogus'"):
+        class Stored(Model, namespace=NS):
+            f: FK[Person] = relation(store="bogus")  # type: ignore[arg-type]
+    with pytest.raises(ImplementationError, match=r"store must be 'hash' or 'string' \(FK only\), got 'string'"):
+        class ManyStored(Model, namespace=NS):
+            m: M2M[Person] = relation(store="string")
+    for name, problem in [("pk_value", "clashes"), ("class", "not a valid attribute name"),
+                          ("%(bogus)s", "not a valid pattern"), ("x%", "not a valid pattern"),
+                          ("collection", "clashes")]:
+        with pytest.raises(ImplementationError, match=problem):
+            class Named(Model, namespace=NS):
+                f: FK[Person] = relation(related_name=name)
+
+
+def test_an_ambiguous_target_name_is_an_error() -> None:
+    first, second = Database.embedded(), Database.embedded()
+    try:
+        class Dup(Model, namespace="dups", database=first):
+            pass
+
+        class Dup2(Model, namespace="dups", database=second):
+            pass
+
+        Dup2.__name__ = "Dup"  # two models named dups:Dup, on two databases
+        with pytest.raises(ImplementationError, match=r"points to 'dups:Dup', which names 2 models"):
+            class Holder(Model, namespace="dups"):
+                dup: FK[Dup] = relation(to="dups:Dup", default=None)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_bulk_create_refuses_rows_that_are_not_mappings(db: Database) -> None:
+    before = snapshot(db)
+    with pytest.raises(TypeError, match=r"Author\.bulk_create: row 1 is a str, not a mapping"):
+        Author.bulk_create([{"name": "a"}, "name"])  # type: ignore[list-item]
+    assert snapshot(db) == before
+
+
+def test_none_in_an_m2m_is_refused_clearly() -> None:
+    with pytest.raises(InvalidValue, match=r"Book\.guards: invalid value None: give Author instances or their pks"):
+        Book(title="x", guards=[None])

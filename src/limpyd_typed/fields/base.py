@@ -135,6 +135,10 @@ class Field(Generic[T, B, V]):
         return self.model._keys.field_prefix(self.name)
 
     def check_declaration(self) -> None:
+        from .related import RelationField
+
+        if self.options.relation is not None and not isinstance(self, RelationField):
+            raise self.implementation_error("is not a relation: relation() is for FK and M2M fields, use field()")
         held = self.codec.type_name.removesuffix(" | None")
         if self.index_kind == "range" and held not in _RANGE_TYPES:
             raise self.implementation_error(f"holds {held}: a range index orders {', '.join(_RANGE_TYPES)}")

@@ -74,10 +74,12 @@ class RelationField(Field[object, B, V], Generic[B, V]):
 
     def __init__(self, value_type: object, options: FieldOptions) -> None:
         self.rel = options.relation or RelationOptions()
-        if self.rel.on_delete not in _ON_DELETE:
-            from ..exceptions import ImplementationError
+        from ..exceptions import ImplementationError
 
+        if self.rel.on_delete not in _ON_DELETE:
             raise ImplementationError(f"on_delete must be one of {', '.join(_ON_DELETE)}, got {self.rel.on_delete!r}")
+        if self.rel.store not in ("hash", "string") or (self.rel.store == "string" and self.multi):
+            raise ImplementationError(f"store must be 'hash' or 'string' (FK only), got {self.rel.store!r}")
         # The annotation's target (a class, or a name when it was a forward reference), unless
         # relation(to=...) names it.
         self.target_spec: str | type[Any] = self.rel.to if self.rel.to is not None else cast("str | type[Any]", value_type)
@@ -106,14 +108,22 @@ class RelationField(Field[object, B, V], Generic[B, V]):
         from ..model import Model
 
         target = self.target
+        if getattr(target, "database", None) is not getattr(self.model, "database", None):
+            raise CodecError(f"{target.__name__} is hosted on another database: a relation stays within one "
+                             f"database (its deletes propagate in one script)")
         if isinstance(value, Model):
-            if not isinstance(value, target):
+            if type(value) is not target:  # a subclass's pks are its own: not instances of the target
                 raise CodecError(f"expected a {target.__name__} or its pk, got a {type(value).__name__}")
             return value._pk_bytes
         try:
             return target._encode_pk(value)
         except InvalidValue:
             raise CodecError(f"expected a {target.__name__} or its pk, got {shown(value)}") from None
+
+    def encode(self, value: object) -> bytes:
+        if value is None and self.multi:
+            raise InvalidValue(f"{self.qualname}: invalid value None: give {self._target_label()} instances or their pks")
+        return super().encode(value)
 
     def _decode_target(self, raw: bytes) -> object:
         return self.target._decode_pk(raw)
