@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 Progress = Callable[[Literal["entries", "instances", "keys"], int], None]
 
 T = TypeVar("T")
+K = TypeVar("K")  # the pk type of the model checked
 
 DEFAULT_BATCH = 500
 DEFAULT_KEEP = 1000
@@ -248,7 +249,7 @@ def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: in
             return read
 
 
-def scan(model: type[Model[Any]], *, fix: bool, database: Database | None = None, batch: int = DEFAULT_BATCH,
+def scan(model: type[Model[K]], *, fix: bool, database: Database | None = None, batch: int = DEFAULT_BATCH,
          keep: int = DEFAULT_KEEP, progress: Progress | None = None) -> IndexReport:
     """Check every index and key of ``model`` (``fix``: and repair what can be repaired)."""
     model._check_usable()
@@ -269,13 +270,13 @@ def scan(model: type[Model[Any]], *, fix: bool, database: Database | None = None
     )
 
 
-def check_indexes(model: type[Model[Any]], *, database: Database | None = None, batch: int = DEFAULT_BATCH,
+def check_indexes(model: type[Model[K]], *, database: Database | None = None, batch: int = DEFAULT_BATCH,
                   keep: int = DEFAULT_KEEP, progress: Progress | None = None) -> IndexReport:
     """Report stale and missing index entries, duplicate unique values and orphan keys; change nothing."""
     return scan(model, fix=False, database=database, batch=batch, keep=keep, progress=progress)
 
 
-def rebuild_indexes(model: type[Model[Any]], *, database: Database | None = None, batch: int = DEFAULT_BATCH,
+def rebuild_indexes(model: type[Model[K]], *, database: Database | None = None, batch: int = DEFAULT_BATCH,
                     keep: int = DEFAULT_KEEP, progress: Progress | None = None) -> IndexReport:
     """Remove stale entries, add missing ones, delete orphan keys; returns what it repaired.
 

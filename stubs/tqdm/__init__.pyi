@@ -13,7 +13,7 @@ class tqdm(Generic[_T]):
     total: float | None
     def __init__(
         self,
-        iterable: Iterable[_T],
+        iterable: Iterable[_T] | None = None,
         desc: str | None = None,
         total: float | None = None,
         leave: bool | None = True,
