@@ -16,6 +16,9 @@ from redis.connection import Connection, UnixDomainSocketConnection
 from limpyd_typed import Database
 from limpyd_typed.testing import no_retry
 
+# pytester: the tests of the limpyd_typed pytest plugin run a user's test file through pytest.
+pytest_plugins = ["pytester"]
+
 
 class RoundTrips:
     """Counts the request/response exchanges of a database's connections (a pipeline is one)."""
