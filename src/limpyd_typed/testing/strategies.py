@@ -95,6 +95,13 @@ def _fresh(draw: st.DrawFn, field: Field[Any, Any, Any], values: st.SearchStrate
     return value
 
 
+def _check_model(name: str, model: object) -> None:
+    from ..model import Model
+
+    if not (isinstance(model, type) and issubclass(model, Model)):
+        raise TypeError(f"{name}() takes a model class (Person), got {model!r}")
+
+
 def _field_of(attr: object) -> Field[Any, Any, Any]:
     if not isinstance(attr, Attr) or attr.sub_key is not None:
         raise TypeError(f"values_for() takes a field attribute of a model class (Person.age), got {attr!r}")
@@ -163,6 +170,7 @@ def kwargs_for(model: type[Model[Any]]) -> st.SearchStrategy[Kwargs]:
 
     Nothing is written. Unique values and given pks are distinct within one example.
     """
+    _check_model("kwargs_for", model)
     return st.composite(lambda draw: _kwargs(draw, model))()
 
 
@@ -174,6 +182,8 @@ def instances_of(model: type[M]) -> st.SearchStrategy[M]:
     examples are independent and unique values cannot clash. Bind the model to the test database
     (the ``limpyd_models`` fixture) before drawing.
     """
+
+    _check_model("instances_of", model)
 
     def create(draw: st.DrawFn) -> M:
         emptied = draw(_USED).setdefault("", set())
