@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hypothesis import strategies as st
 
-from ..exceptions import ImplementationError
+from ..exceptions import ImplementationError, UniquenessError
 from ..expressions import Attr
 from ..fields.pk import AutoPK
 
@@ -177,19 +177,18 @@ def kwargs_for(model: type[Model[Any]]) -> st.SearchStrategy[Kwargs]:
 def instances_of(model: type[M]) -> st.SearchStrategy[M]:
     """Instances of ``model``, created (written) in its database from ``kwargs_for`` values.
 
-    Each example starts with no instance of ``model``: its first ``instances_of(model)`` draw
-    deletes those stored (by earlier examples: the database of a test outlives its examples), so
-    examples are independent and unique values cannot clash. Bind the model to the test database
-    (the ``limpyd_models`` fixture) before drawing.
+    Unique values are distinct within one example only: start each example from a database without
+    instances of ``model`` (``Member.collection().delete()`` at the top of the test, then draw with
+    ``st.data()``), since a function-scoped fixture's database outlives the examples of a test.
     """
-
     _check_model("instances_of", model)
 
     def create(draw: st.DrawFn) -> M:
-        emptied = draw(_USED).setdefault("", set())
-        if model.__qualname__.encode() not in emptied:
-            emptied.add(model.__qualname__.encode())
-            model.collection().delete()
-        return model(**_kwargs(draw, model))
+        try:
+            return model(**_kwargs(draw, model))
+        except UniquenessError as exc:
+            raise UniquenessError(f"{exc}. instances_of({model.__name__}) draws unique values distinct within one "
+                                  f"example: start each example with no {model.__name__} stored "
+                                  f"({model.__name__}.collection().delete())") from None
 
     return st.composite(create)()
