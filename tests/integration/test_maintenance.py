@@ -155,3 +155,19 @@ def test_progress_reports_every_item_read(gears: Database) -> None:
 def test_a_bad_batch_size_is_refused_naming_the_model(gears: Database) -> None:
     with pytest.raises(ValueError, match="Gear: batch must be at least 1"):
         Gear.check_indexes(batch=0)
+
+
+def test_a_member_that_is_no_entry_at_all_is_stale(gears: Database) -> None:
+    populate(1)
+    gears.connection.zadd(f"{TAG}:idx:size", {b"garbage": 0})
+    report = Gear.check_indexes()
+    assert report.stale_count == 1 and report.stale[0].field == "Gear.size" and not report.stale[0].pk_live
+    assert Gear.rebuild_indexes().stale_count == 1 and Gear.check_indexes().ok
+
+
+def test_a_hash_entry_names_sub_key_and_value(gears: Database) -> None:
+    populate(1)
+    gears.connection.hset(f"{TAG}:f:props:1", "k", "other")
+    report = Gear.check_indexes()
+    assert report.stale == (StaleEntry("Gear.props", b"k\x00v\x000", b"1", pk_live=True),)
+    assert report.missing == (MissingEntry("Gear.props", b"k\x00other", b"1"),)

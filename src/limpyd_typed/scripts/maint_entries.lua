@@ -29,6 +29,7 @@ local stale, duplicates, seen = {}, {}, {}
 for _, m in ipairs(page) do
   -- An escaped pk holds no NUL byte: the last NUL separates the entry from the pk.
   local e, epk = string.match(m, "^(.*)%z([^%z]*)$")
+  if not e then e, epk = m, "" end -- not an entry at all (no NUL): stale, whatever it is
   local pk = unesc_idx(epk)
   local ok, live = holds(pk, e)
   if not ok then
