@@ -6,6 +6,7 @@ The model has no database of its own: each process connects to the URL it is giv
 from __future__ import annotations
 
 import random
+from multiprocessing.synchronize import Event
 
 from limpyd_typed import (
     Database,
@@ -23,8 +24,8 @@ from limpyd_typed import (
 from limpyd_typed.testing import no_retry
 
 # Small alphabets: writers keep colliding on the same index entries and unique values.
-NAMES = [f"n{i}" for i in range(12)]
-PLATES = [f"p{i}" for i in range(10)]
+NAMES = [f"n{i}" for i in range(30)]
+PLATES = [f"p{i}" for i in range(20)]
 TEAMS = ["red", "blue", "green", None]
 TAGS = ["a", "b", "c", "d"]
 
@@ -44,34 +45,38 @@ def _some_racer(db: Database, rng: random.Random) -> Racer | None:
 
 
 def _one_write(db: Database, rng: random.Random) -> None:
-    op = rng.randrange(10)
-    if op < 2:
+    # Creates outnumber deletes, so that the population grows to about as many names as there are.
+    op = rng.randrange(20)
+    if op < 5:
         Racer(name=rng.choice(NAMES), team=rng.choice(TEAMS), tags=set(rng.sample(TAGS, 2)),
               plates=rng.sample(PLATES, rng.randrange(3)), props={"k": rng.choice(TAGS)})
         return
     racer = _some_racer(db, rng)
     if racer is None:
         return
-    if op == 2:
+    if op < 7:
         racer.name.hset(rng.choice(NAMES))
-    elif op == 3:
+    elif op < 9:
         racer.team.hset(rng.choice(TEAMS))
-    elif op == 4:
+    elif op < 11:
         racer.score.incr(rng.randrange(-3, 4))
-    elif op == 5:
+    elif op < 13:
         racer.tags.sadd(rng.choice(TAGS)) if rng.random() < 0.5 else racer.tags.srem(rng.choice(TAGS))
-    elif op == 6:
+    elif op < 15:
         racer.plates.rpush(rng.choice(PLATES)) if rng.random() < 0.6 else racer.plates.lpop()
-    elif op == 7:
+    elif op < 17:
         racer.props.hset(rng.choice(TAGS), rng.choice(TAGS))
-    elif op == 8:
+    elif op < 19:
         racer.hmset(name=rng.choice(NAMES), team=rng.choice(TEAMS))
     else:
         racer.delete()
 
 
-def write_randomly(url: str, seed: int, writes: int | None) -> int:
-    """Random writes (``writes`` of them, or until killed); returns how many were refused."""
+def write_randomly(url: str, seed: int, writes: int | None, writing: Event | None = None) -> int:
+    """Random writes (``writes`` of them, or until killed); returns how many were refused.
+
+    ``writing`` is set once the first write is done (the kill test waits for it).
+    """
     db = Database(url, retry=no_retry())
     Racer.use_database(db)
     rng = random.Random(seed)
@@ -82,4 +87,6 @@ def write_randomly(url: str, seed: int, writes: int | None) -> int:
         except (UniquenessError, DoesNotExist):  # a clash, or an instance another writer deleted
             refused += 1
         done += 1
+        if writing is not None and done == 1:
+            writing.set()
     return refused
