@@ -98,7 +98,8 @@ class OrphanKey:
 class IndexReport:
     """What ``check_indexes`` found (or, from ``rebuild_indexes``, what it repaired).
 
-    Counts are exact; the tuples keep the first ``keep`` items of each kind.
+    The tuples keep the first ``keep`` items of each kind; the counts include every item (see
+    ``_Collector`` for the one way one can be counted twice).
     """
 
     model: str
@@ -135,17 +136,25 @@ class IndexReport:
 
 
 class _Collector(Generic[T]):
-    """Counts every item of a kind, keeps the first ``keep`` (memory bounded)."""
+    """Counts every item of a kind, keeps the first ``keep`` (memory bounded).
+
+    SCAN and SSCAN may return an element twice (when Redis resizes the table meanwhile): a kept
+    item is counted once; beyond ``keep``, such a repeat would be counted again (memory stays bounded).
+    """
 
     def __init__(self, keep: int) -> None:
         self.keep = keep
         self.items: list[T] = []
+        self._kept: set[T] = set()
         self.count = 0
 
     def add(self, item: T) -> None:
+        if item in self._kept:
+            return
         self.count += 1
         if len(self.items) < self.keep:
             self.items.append(item)
+            self._kept.add(item)
 
 
 def _indexed(model: type[Model[Any]]) -> list[Field[Any, Any, Any]]:
@@ -167,8 +176,9 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
                 batch: int, stale: _Collector[StaleEntry], duplicates: _Collector[DuplicateUnique], progress: Progress | None) -> int:
     """Check (and fix) one field's index, page by page; returns how many members were read."""
     bound, read = b"-", 0
-    # A value held by several instances may straddle two pages: report it once.
-    reported: set[bytes] = set()
+    # Pages are in lex order: a value held by several instances may only straddle two consecutive
+    # pages, so remembering the last one reported is enough to report each once.
+    last_duplicate = b""
     while bound:
         reply = scripts.MAINT_ENTRIES(database, [model._keys.pks, field.index_key], [
             _fix_flag(fix), bound, batch, field.kind, field.key_prefix, field.slot, field.index_form,
@@ -183,8 +193,8 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
             stale.add(StaleEntry(field.qualname, unescape(value), unescape(pk), live == b"1"))
         for group in reply[3]:
             parts = replies.bytes_list(group)
-            if parts[0] not in reported:
-                reported.add(parts[0])
+            if parts[0] != last_duplicate:
+                last_duplicate = parts[0]
                 duplicates.add(DuplicateUnique(field.qualname, unescape(parts[0]), tuple(parts[1:])))
         if progress:
             progress("entries", replies.integer(reply[1]))
@@ -199,8 +209,6 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     head: list[scripts.ScriptArg] = [_fix_flag(fix), len(fields)]
     for f in fields:
         head += [f.kind, f.key_prefix, f.slot, f.index_form]
-    # SSCAN may return a pk twice: report a missing entry once.
-    reported: set[tuple[int, bytes, bytes]] = set()
     cursor, live = b"0", 0
     while True:
         cursor, pks = _scan_reply(database.execute("SSCAN", model._keys.pks, cursor, "COUNT", batch))
@@ -210,9 +218,7 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
             live += replies.integer(answer[0])
             flat = replies.bytes_list(answer[1])
             for n, entry, pk in zip(flat[::3], flat[1::3], flat[2::3]):
-                if (int(n), entry, pk) not in reported:
-                    reported.add((int(n), entry, pk))
-                    missing.add(MissingEntry(fields[int(n) - 1].qualname, unescape(entry), pk))
+                missing.add(MissingEntry(fields[int(n) - 1].qualname, unescape(entry), pk))
         elif pks:
             live += len(pks)
         if progress:
@@ -225,7 +231,6 @@ def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: in
                orphans: _Collector[OrphanKey], progress: Progress | None) -> int:
     """Check (and delete) orphan data keys, SCAN batch by batch; returns how many keys were read."""
     cursor, read = b"0", 0
-    reported: set[str] = set()
     while True:
         cursor, found = _scan_reply(database.execute("SCAN", cursor, "MATCH", model._keys.pattern, "COUNT", batch))
         names = [k.decode() for k in found]
@@ -240,9 +245,7 @@ def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: in
                                        [_fix_flag(fix), *(c[2] for c in candidates)])
             for position in replies.bytes_list(positions):
                 name, field_name, pk = candidates[int(position) - 1]
-                if name not in reported:
-                    reported.add(name)
-                    orphans.add(OrphanKey(name, f"{model.__name__}.{field_name}" if field_name else "", pk))
+                orphans.add(OrphanKey(name, f"{model.__name__}.{field_name}" if field_name else "", pk))
         if progress:
             progress("keys", len(names))
         if cursor == b"0":
