@@ -7,7 +7,9 @@ Both live in the ``geonames`` namespace, so they never collide with another ``Ci
 
 from __future__ import annotations
 
-from limpyd_typed import PK, InstanceHash, Model, Set, field
+from typing import ClassVar
+
+from limpyd_typed import FK, M2M, PK, InstanceHash, Model, Related, Set, field, relation
 
 NAMESPACE = "geonames"
 
@@ -21,8 +23,9 @@ class Country(Model[str], namespace=NAMESPACE):
     capital: InstanceHash[str | None] = field(default=None)
     population: InstanceHash[int]
     continent: InstanceHash[str] = field(indexable=True)
-    # Comma-separated ISO codes ("CH,DE,BE"), as geonames gives them; a relation comes later.
-    neighbours: InstanceHash[str] = field(default="")
+    # The countries it shares a border with (geonames' "CH,DE,BE"), as a set of their pks.
+    neighbours: M2M[Country] = relation(to="self", default=(), related_name="bordered_by")
+    cities: ClassVar[Related[City]]  # City.country's reverse side
 
 
 class City(Model[int], namespace=NAMESPACE):
@@ -30,10 +33,9 @@ class City(Model[int], namespace=NAMESPACE):
 
     geonameid: PK[int]
     name: InstanceHash[str] = field(indexable=True)
-    # The ISO code of its Country (a plain indexed value; the relation comes later).
-    country_code: InstanceHash[str] = field(indexable=True)
+    country: FK[Country] = relation(related_name="cities")
     admin1_code: InstanceHash[str | None] = field(default=None)
-    population: InstanceHash[int]
+    population: InstanceHash[int] = field(index="range")
     timezone: InstanceHash[str] = field(indexable=True)
     latitude: InstanceHash[float]
     longitude: InstanceHash[float]

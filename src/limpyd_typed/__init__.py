@@ -6,19 +6,33 @@ write that touches them is one atomic script.
 
 from .database import Database
 from .exceptions import (
+    BulkCreateError,
     CommandError,
     DoesNotExist,
     ImplementationError,
     InvalidValue,
     LimpydError,
     MultipleObjectsReturned,
+    PipelineError,
+    ProtectedError,
     QueryError,
+    TransactionError,
     UniquenessError,
 )
 from .expressions import Attr, Condition
 from .fields import (
+    FK,
+    M2M,
     PK,
     AutoPK,
+    BoundFK,
+    BoundM2M,
+    BoundM2MList,
+    BoundM2MSet,
+    BoundM2MSortedSet,
+    M2MList,
+    M2MSortedSet,
+    relation,
     BoundHash,
     BoundInstanceHash,
     BoundList,
@@ -35,10 +49,26 @@ from .fields import (
     field,
 )
 from .model import Model
+from .pipeline import Deferred, Pipeline
+from .relations import Related, RelatedCollection
 from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
 
 __all__ = [
+    "FK",
+    "M2M",
+    "M2MList",
+    "M2MSortedSet",
+    "BoundFK",
+    "BoundM2M",
+    "BoundM2MList",
+    "BoundM2MSet",
+    "BoundM2MSortedSet",
+    "ProtectedError",
+    "Related",
+    "RelatedCollection",
+    "relation",
+    "BulkCreateError",
     "PK",
     "SORTED_SCORE",
     "Attr",
@@ -55,6 +85,7 @@ __all__ = [
     "CommandError",
     "Condition",
     "Database",
+    "Deferred",
     "DoesNotExist",
     "Hash",
     "ImplementationError",
@@ -64,6 +95,8 @@ __all__ = [
     "List",
     "Model",
     "Page",
+    "Pipeline",
+    "PipelineError",
     "MultipleObjectsReturned",
     "QueryError",
     "Set",
@@ -71,6 +104,7 @@ __all__ = [
     "ServerStartError",
     "SortedSet",
     "String",
+    "TransactionError",
     "UniquenessError",
     "field",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import redis
 
@@ -13,11 +14,44 @@ from .server import EmbeddedServer
 
 if TYPE_CHECKING:
     from .model import Model
+    from .pipeline import Pipeline
 
 _LOCATION_SETTINGS = ("host", "port", "unix_socket_path")
 
 # One argument of a Redis command, as redis-py sends it.
 Arg = bytes | str | int | float
+
+
+class Route(Protocol):
+    """Where this thread's commands go instead of the connection while a pipeline is at work."""
+
+    def command(self, database: Database, args: tuple[Arg, ...]) -> object: ...
+
+    def batch(self, database: Database, commands: Sequence[tuple[Arg, ...]]) -> list[object]: ...
+
+
+class Keyed(Protocol):
+    """What a transaction can watch besides a key name: a bound field (``person.hits``)."""
+
+    @property
+    def key(self) -> str: ...
+
+
+class _Routes(threading.local):
+    """One route per thread: a pipeline captures only the commands of the thread using it."""
+
+    route: Route | None = None
+
+
+_routes = _Routes()
+
+
+def current_route() -> Route | None:
+    return _routes.route
+
+
+def set_route(route: Route | None) -> None:
+    _routes.route = route
 
 
 def _client(url: str | None, settings: dict[str, object]) -> redis.Redis:
@@ -63,10 +97,64 @@ class Database:
         return self._connection
 
     def execute(self, *args: Arg) -> object:
-        """Send one command and return its raw reply (the single funnel of reads)."""
+        """Send one command and return its raw reply (the single funnel of every command).
+
+        While a pipeline of this thread is at work the command goes to it instead (see pipeline.py).
+        """
+        route = _routes.route
+        if route is not None:
+            return route.command(self, args)
+        return self.send(args)
+
+    def send(self, args: Sequence[Arg]) -> object:
+        """Send one command on the connection itself, bypassing any pipeline."""
         # redis-py leaves execute_command untyped; the reply is raw and read through replies.py.
         execute: Callable[..., object] = self._connection.execute_command
         return execute(*args)
+
+    def execute_batch(self, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
+        """Send several independent commands in one round trip (no transaction); failures are
+        returned in place as exceptions. A pipeline at work refuses a batch (it cannot queue one)."""
+        route = _routes.route
+        if route is not None:
+            return route.batch(self, commands)
+        return self.send_batch(commands)
+
+    def send_batch(self, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
+        """Send several commands in one round trip on the connection itself, bypassing any pipeline."""
+        pipe = self._connection.pipeline(transaction=False)
+        queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
+        for command in commands:
+            queue(*command)
+        results: list[object] = pipe.execute(raise_on_error=False)
+        return results
+
+    def pipeline(self, transaction: bool = True, shared: bool = False) -> Pipeline:
+        """A pipeline: ``p.call(person.name.get)`` queues the command and returns a ``Deferred``.
+
+        Everything queued is sent in one round trip at the end of the ``with`` block (or at
+        ``p.execute()``), inside MULTI/EXEC unless ``transaction=False``. The pipeline belongs to
+        the thread that made it unless ``shared=True``.
+        """
+        from .pipeline import Pipeline
+
+        return Pipeline(self, transaction=transaction, shared=shared)
+
+    def transaction(
+        self,
+        func: Callable[[Pipeline], object],
+        *watches: Keyed | str,
+        retries: int = 10,
+    ) -> list[object]:
+        """Run ``func(pipeline)`` in a transaction WATCHing ``watches`` (fields or key names).
+
+        ``func`` reads directly (on the watching connection), calls ``pipeline.multi()``, then
+        queues with ``pipeline.call(...)``. If a watched key changed meanwhile, ``func`` runs again,
+        up to ``retries`` more times, then ``TransactionError``. Returns the values of the queued calls.
+        """
+        from .pipeline import run_transaction
+
+        return run_transaction(self, func, watches, retries)
 
     def connect(self, url: str | None = None, **redis_kwargs: object) -> None:
         """Switch every model of this database to a new connection (same arguments as the constructor)."""

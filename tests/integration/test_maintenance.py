@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from limpyd_typed import Database, Hash, InstanceHash, List, Model, Set, SortedSet, String, field
+from limpyd_typed import FK, M2M, Database, Hash, InstanceHash, List, Model, Set, SortedSet, String, field, relation
 from limpyd_typed.maintenance import DuplicateUnique, MissingEntry, OrphanKey, StaleEntry
 
 TAG = "lt:{maint:Gear}"
@@ -171,3 +171,24 @@ def test_a_hash_entry_names_sub_key_and_value(gears: Database) -> None:
     report = Gear.check_indexes()
     assert report.stale == (StaleEntry("Gear.props", b"k\x00v\x000", b"1", pk_live=True),)
     assert report.missing == (MissingEntry("Gear.props", b"k\x00other", b"1"),)
+
+
+class Crew(Model, namespace="maint"):
+    title: InstanceHash[str] = field(unique=True)
+    leader: FK[Gear] = relation(default=None, related_name="led_crews", on_delete="set_null")
+    members: M2M[Gear] = relation(default=(), related_name="crews")
+
+
+def test_relation_fields_are_checked_and_repaired_like_any_indexed_field(gears: Database) -> None:
+    Crew.use_database(gears)
+    a, b = populate(2)
+    crew = Crew(title="c", leader=a, members=[a, b])
+    b.delete()  # set_null / removal from the M2M, with their index entries
+    assert Crew.check_indexes().ok and Gear.check_indexes().ok
+    gears.connection.sadd("lt:{maint:Crew}:f:members:1", "7")  # raw: the M2M index does not know it
+    gears.connection.zadd("lt:{maint:Crew}:idx:leader", {b"9\x00" + b"1": 0})
+    report = Crew.check_indexes()
+    assert report.missing == (MissingEntry("Crew.members", b"7", b"1"),)
+    assert report.stale == (StaleEntry("Crew.leader", b"9", b"1", pk_live=True),)
+    assert Crew.rebuild_indexes().problems == 2 and Crew.check_indexes().ok
+    assert list(Crew.collection(members=7)) == [crew.pk_value]

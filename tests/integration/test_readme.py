@@ -36,6 +36,24 @@ def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Bike.name: value 'tricycle' is already held by Bike pk=1; nothing was written" in capsys.readouterr().out
 
 
+def test_readme_pipelines_section_is_the_pipelines_example() -> None:
+    assert (ROOT / "examples" / "pipelines.py").read_text() in _python_blocks()
+
+
+def test_pipelines_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "pipelines.py"), run_name="__main__")
+    assert "Person.name.hset() of pk=4: no value yet, its pipeline has not run" in capsys.readouterr().out
+
+
+def test_readme_relations_section_is_the_relations_example() -> None:
+    assert (ROOT / "examples" / "relations.py").read_text() in _python_blocks()
+
+
+def test_relations_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "relations.py"), run_name="__main__")
+    assert "Person pk=1 was not deleted: Group pk=1 points to Person pk=1 by Group.owner" in capsys.readouterr().out
+
+
 def test_readme_testing_section_is_the_testing_example() -> None:
     assert (ROOT / "examples" / "testing_models.py").read_text() in _python_blocks()
 

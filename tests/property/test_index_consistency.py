@@ -19,6 +19,7 @@ stateful_step_count for the length of a sequence.
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field as dc_field
 from typing import ClassVar, Literal, cast
@@ -28,6 +29,7 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
+from limpyd_typed.sortable import sortable
 from limpyd_typed import (
     CommandError,
     BoundList,
@@ -70,6 +72,10 @@ class PropBike(Model, namespace="prop"):
     levels: Hash[float] = field(indexable=True, default={})
     ranks: SortedSet[str] = field(indexable=True, default={})
     medals: SortedSet[str] = field(unique=True, default={})
+    # Range and text indexes: entries in the order-preserving encodings of sortable.py.
+    age: InstanceHash[int | None] = field(index="range", default=None)
+    size: String[float | None] = field(index="range", default=None)
+    title: InstanceHash[str | None] = field(index="text", unique=True, default=None)
 
 
 TAG = "lt:{prop:PropBike}"  # the documented key layout (keys.py), written out by hand
@@ -94,6 +100,7 @@ class Spec:
     kind: Kind
     values: tuple[Scalar, ...]
     mode: int  # 0 not indexed, 1 indexed, 2 unique
+    index: str = "eq"  # "eq", "text" (entries as eq), or "range" (entries in sortable.py's encoding)
 
 
 SPECS: tuple[Spec, ...] = (
@@ -116,6 +123,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("levels", "hash", FLOATS, 1),
     Spec("ranks", "zset", STRS, 1),
     Spec("medals", "zset", UNIQUE_STRS, 2),
+    Spec("age", "islot", INTS, 1, "range"),
+    Spec("size", "string", FLOATS, 1, "range"),
+    Spec("title", "islot", UNIQUE_STRS, 2, "text"),
 )
 SPEC = {spec.name: spec for spec in SPECS}
 ISLOTS = tuple(spec.name for spec in SPECS if spec.kind == "islot")
@@ -174,6 +184,9 @@ class Instance:
         """The index entries of a field, as the raw parts indexes.entry escapes and joins."""
         if spec.kind == "hash":
             return {(k.encode(), indexed(v)) for k, v in self.hashes.get(spec.name, {}).items()}
+        if spec.index == "range":  # sortable.py's encodings are mirror-tested against the Lua ones
+            how = "int" if spec.values is INTS else "float"
+            return {(sortable(indexed(v), how),) for v in self.values_of(spec)}
         return {(indexed(v),) for v in self.values_of(spec)}
 
 
@@ -850,6 +863,17 @@ def check_collections(world: World) -> None:
             collection = collection_of(**{spec.name: value})
             assert collection.count() == len(expected), f"collection({spec.name}={value!r}).count()"
             assert set(collection) == expected, f"collection({spec.name}={value!r})"
+    # Order operators on the range and text indexes, against Python's own comparisons.
+    for spec in SPECS:
+        if spec.index == "eq":
+            continue
+        present = {v for state in world.live.values() for v in state.values_of(spec)}
+        for bound in set(spec.values) | present:
+            for op, holds in (("lt", operator.lt), ("gte", operator.ge)):
+                expected = {pk for pk, state in world.live.items()
+                            if any(holds(v, bound) for v in state.values_of(spec))}
+                got = set(collection_of(**{f"{spec.name}__{op}": bound}))
+                assert got == expected, f"collection({spec.name}__{op}={bound!r})"
     # Two filters at once: the query script intersects an index with another.
     for color in STRS:
         for tag in STRS:

@@ -7,7 +7,6 @@ EVALSHA; a server that does not know a script yet gets it once through EVAL, whi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Final
 
@@ -26,12 +25,16 @@ class Script:
 
     __slots__ = ("name", "source", "sha")
 
+    # Every script by its sha: a pipeline loads the ones its queued EVALSHAs need.
+    by_sha: Final[dict[str, Script]] = {}
+
     def __init__(self, name: str) -> None:
         folder = resources.files(__name__)
         prelude = (folder / "prelude.lua").read_text()
         self.name = name
         self.source = prelude + "\n" + (folder / f"{name}.lua").read_text()
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+        Script.by_sha[self.sha] = self
 
     def __call__(self, database: Database, keys: list[str], args: list[ScriptArg]) -> object:
         try:
@@ -40,21 +43,24 @@ class Script:
             return database.execute("EVAL", self.source, len(keys), *keys, *args)
 
     def many(self, database: Database, calls: list[tuple[list[str], list[ScriptArg]]]) -> list[object]:
-        """Run the script once per (keys, args), pipelined: one round trip (two if not loaded yet).
+        """Run the script once per (keys, args), pipelined: one round trip (three if not loaded yet).
 
-        Each call stays atomic on its own; a failing call is returned as its exception.
+        Each call stays atomic on its own; a failing call is returned as its exception. A call
+        refused with NOSCRIPT did not run, so it is sent again once the script is loaded.
         """
+        results = self._pipelined(database, calls)
+        unknown = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if unknown:
+            database.execute("SCRIPT", "LOAD", self.source)
+            for i, result in zip(unknown, self._pipelined(database, [calls[i] for i in unknown])):
+                results[i] = result
+        return results
+
+    def _pipelined(self, database: Database, calls: list[tuple[list[str], list[ScriptArg]]]) -> list[object]:
         if not calls:
             return []
-        loaded = database.execute("SCRIPT", "EXISTS", self.sha)
-        if not (isinstance(loaded, list) and loaded and loaded[0]):
-            database.execute("SCRIPT", "LOAD", self.source)
-        pipe = database.connection.pipeline(transaction=False)
-        queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
-        for keys, args in calls:
-            queue("EVALSHA", self.sha, len(keys), *keys, *args)
-        results: list[object] = pipe.execute(raise_on_error=False)
-        return results
+        # Through the database's funnel: a pipeline at work refuses a batch it cannot queue.
+        return database.execute_batch([("EVALSHA", self.sha, len(keys), *keys, *args) for keys, args in calls])
 
 
 CREATE: Final = Script("create")
