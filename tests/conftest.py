@@ -1,24 +1,23 @@
 """Fixtures shared by every test: one real server per session, an emptied database per test.
 
-The server is started by the tests themselves (an embedded valkey/redis binary, see
-limpyd_typed.server); set LIMPYD_TEST_REDIS_URL to run against another server instead. It is
+The server is the one of the limpyd_typed pytest plugin (limpyd_typed.testing.plugin: an
+embedded valkey/redis binary, see limpyd_typed.server); set LIMPYD_TEST_REDIS_URL to run against another server instead. It is
 flushed before every test, so never point it at data you care about.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import redis
-import redis.backoff
-import redis.retry
 from redis.connection import Connection, UnixDomainSocketConnection
 
 from limpyd_typed import Database
-from limpyd_typed.server import EmbeddedServer
+from limpyd_typed.testing import no_retry
+
+# pytester: the tests of the limpyd_typed pytest plugin run a user's test file through pytest.
+pytest_plugins = ["pytester"]
 
 
 class RoundTrips:
@@ -62,19 +61,10 @@ class CountingTCPConnection(Connection):
         send(command, check_health)
 
 
-def no_retry() -> redis.retry.Retry:
-    # redis-py 8 retries a failed connection 10 times with backoff: errors would surface late.
-    return redis.retry.Retry(redis.backoff.NoBackoff(), 0)
-
-
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    url = os.environ.get("LIMPYD_TEST_REDIS_URL")
-    if url:
-        yield url
-        return
-    with EmbeddedServer() as server:
-        yield server.url
+def server_url(limpyd_server_url: str) -> str:
+    """The session's server: the one of the limpyd_typed pytest plugin (limpyd_typed.testing.plugin)."""
+    return limpyd_server_url
 
 
 @pytest.fixture

@@ -72,3 +72,28 @@ class ModelKeys:
     def pattern(self) -> str:
         """A SCAN MATCH pattern for every key of the model (escaped parts hold no glob character)."""
         return f"{self.tag}:*"
+
+
+def unescape_part(escaped: str) -> bytes:
+    """The raw component behind an escaped key part (the inverse of ``escape_part``)."""
+    return re.sub(rb"%([0-9A-F]{2})", lambda m: bytes([int(m.group(1), 16)]), escaped.encode("ascii"))
+
+
+def split_key(keys: ModelKeys, name: str) -> tuple[str, str, bytes] | None:
+    """What a key of the model holds: ``("obj", "", pk)``, ``("f", field, pk)``, or
+    ``(kind, part, b"")`` for the model's own keys (pks, next_pk, idx, stored); None for a key
+    outside the layout."""
+    head = keys.tag + ":"
+    if not name.startswith(head):
+        return None
+    parts = name[len(head):].split(":")
+    try:
+        if parts[0] == "obj" and len(parts) == 2:
+            return "obj", "", unescape_part(parts[1])
+        if parts[0] == "f" and len(parts) == 3:
+            return "f", unescape_part(parts[1]).decode(), unescape_part(parts[2])
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return None
+    if parts[0] in ("pks", "next_pk", "idx", "stored"):
+        return parts[0], ":".join(parts[1:]), b""
+    return None

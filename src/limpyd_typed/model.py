@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from .expressions import Attr, Condition
     from .fields.pk import BoundPK
+    from .maintenance import IndexReport, Progress
     from .query import Collection, CollectionClass, ModelClass
 
     C = TypeVar("C", bound="Collection[Any, Any, Any]")
@@ -414,6 +415,22 @@ class Model(Generic[PKT]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} pk={self.pk_value!r}>"
+
+    # -- maintenance (maintenance.py) -----------------------------------------------------------
+
+    @classmethod
+    def check_indexes(cls, *, batch: int = 500, progress: Progress | None = None) -> IndexReport:
+        """Stale and missing index entries, duplicate unique values and orphan keys; changes nothing."""
+        from .maintenance import check_indexes
+
+        return check_indexes(cls, batch=batch, progress=progress)
+
+    @classmethod
+    def rebuild_indexes(cls, *, batch: int = 500, progress: Progress | None = None) -> IndexReport:
+        """Repair what check_indexes finds (duplicate unique values aside); returns what was repaired."""
+        from .maintenance import rebuild_indexes
+
+        return rebuild_indexes(cls, batch=batch, progress=progress)
 
 
 def _subclasses(cls: type[Model[Any]]) -> list[type[Model[Any]]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,18 @@ def test_readme_relations_section_is_the_relations_example() -> None:
 def test_relations_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(ROOT / "examples" / "relations.py"), run_name="__main__")
     assert "Person pk=1 was not deleted: Group pk=1 points to Person pk=1 by Group.owner" in capsys.readouterr().out
+
+
+def test_readme_testing_section_is_the_testing_example() -> None:
+    assert (ROOT / "examples" / "testing_models.py").read_text() in _python_blocks()
+
+
+def test_testing_example_passes_under_pytest(server_url: str) -> None:
+    # A user's run: pytest loads the limpyd_typed plugin by its entry point, not through our conftest.
+    env = {**os.environ, "LIMPYD_TEST_REDIS_URL": server_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "examples/testing_models.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from limpyd_typed.keys import ModelKeys, escape_part
+from limpyd_typed.keys import ModelKeys, escape_part, split_key, unescape_part
 
 # Bytes that make near-collisions likely: the separator, the escape character, hex digits that
 # could spell an escape, braces, globs, whitespace and a non-ASCII byte.
@@ -192,3 +192,29 @@ def test_the_hash_tag_is_never_empty_and_holds_no_brace(namespace: str) -> None:
     end = tag.index(b"}", start)
     assert end > start + 1
     assert end == len(tag) - 1  # the first '}' closes the tag: nothing inside can close it early
+
+
+# -- reading keys back (maintenance: which instance and field a scanned key belongs to) -----------
+
+@given(_PARTS)
+def test_unescape_part_reads_back_every_escaped_part(raw: bytes) -> None:
+    assert unescape_part(escape_part(raw)) == raw
+
+
+@given(st.text(max_size=8), st.text(max_size=8), _TEXT_PARTS, _PARTS)
+def test_split_key_names_the_field_and_pk_of_every_data_key(namespace: str, model: str, field_name: str, pk: bytes) -> None:
+    assume(model and all(ord(c) < 0xD800 or ord(c) > 0xDFFF for c in namespace + model + field_name))
+    keys = ModelKeys(namespace, model)
+    assert split_key(keys, keys.instance_hash(pk)) == ("obj", "", pk)
+    assert split_key(keys, keys.field(field_name, pk)) == ("f", field_name, pk)
+
+
+def test_split_key_tells_the_model_keys_from_data_and_foreign_keys() -> None:
+    keys = ModelKeys("ns", "Bike")
+    assert split_key(keys, keys.pks) == ("pks", "", b"")
+    assert split_key(keys, keys.next_pk) == ("next_pk", "", b"")
+    assert split_key(keys, keys.index("name")) == ("idx", "name", b"")
+    assert split_key(keys, "lt:{ns:Bike}:stored:abc") == ("stored", "abc", b"")
+    assert split_key(keys, "lt:{ns:Bike}:f:name") is None  # no pk: outside the layout
+    assert split_key(keys, "lt:{ns:Bike}:weird:1") is None
+    assert split_key(keys, "lt:{ns:Bikes}:obj:1") is None  # another model

@@ -67,3 +67,7 @@ CREATE: Final = Script("create")
 WRITE: Final = Script("write")
 DELETE: Final = Script("delete")
 QUERY: Final = Script("query")
+# Index maintenance (maintenance.py): check, and repair, in bounded atomic batches.
+MAINT_ENTRIES: Final = Script("maint_entries")
+MAINT_INSTANCES: Final = Script("maint_instances")
+MAINT_KEYS: Final = Script("maint_keys")

@@ -1,0 +1,87 @@
+"""What a model occupies in Redis: its key layout, counts and memory (``python -m limpyd_typed inspect``).
+
+Keys are read by SCAN and measured by MEMORY USAGE in pipelined batches: memory stays bounded
+whatever the model's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from . import replies
+from .keys import split_key
+
+if TYPE_CHECKING:
+    from .database import Database
+    from .model import Model
+
+
+K = TypeVar("K")  # the pk type of the model inspected
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLayout:
+    """One field: where its values live, how many keys it has, the size of its index."""
+
+    name: str
+    kind: str  # string | islot | hash | set | list | zset | pk
+    pattern: str  # the keys holding its values ("" for the pk, which names keys but has none)
+    keys: int  # keys of this field (InstanceHash fields share the instance hashes, counted once as "")
+    index_key: str  # "" when not indexed
+    index_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLayout:
+    model: str
+    pattern: str  # every key of the model
+    pks_key: str
+    instances: int
+    fields: tuple[FieldLayout, ...]
+    instance_hashes: int
+    keys: int  # every key of the model, indexes and meta keys included
+    other_keys: int  # keys outside the layout (e.g. of a field no longer declared)
+    memory_bytes: int  # MEMORY USAGE summed over every key
+
+
+def inspect_model(model: type[Model[K]], *, database: Database | None = None, batch: int = 500,
+                  progress: Callable[[int], object] | None = None) -> ModelLayout:
+    """Scan every key of ``model``: counts per field, index sizes and the memory they use."""
+    model._check_usable()
+    db = database or model.database
+    per_field: dict[str, int] = {}
+    hashes = other = total = memory = 0
+    cursor = 0
+    while True:
+        reply = db.execute("SCAN", cursor, "MATCH", model._keys.pattern, "COUNT", batch)
+        assert isinstance(reply, (list, tuple))
+        cursor = replies.integer(reply[0])
+        names = replies.bytes_list(reply[1])
+        pipe = db.connection.pipeline(transaction=False)
+        queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
+        for name in names:
+            queue("MEMORY", "USAGE", name)
+            parsed = split_key(model._keys, name.decode())
+            if parsed is None:
+                other += 1
+            elif parsed[0] == "obj":
+                hashes += 1
+            elif parsed[0] == "f":
+                per_field[parsed[1]] = per_field.get(parsed[1], 0) + 1
+        usages: list[object] = pipe.execute() if names else []
+        memory += sum(replies.optional_integer(u) or 0 for u in usages)  # None: deleted meanwhile
+        total += len(names)
+        if progress:
+            progress(len(names))
+        if cursor == 0:
+            break
+    fields = []
+    for f in model._fields.values():
+        index_size = replies.integer(db.execute("ZCARD", f.index_key)) if f.index_key else 0
+        pattern = "" if f.is_pk else f.key_prefix + "*"
+        fields.append(FieldLayout(f.name, f.kind, pattern, per_field.get(f.name, 0), f.index_key, index_size))
+    instances = replies.integer(db.execute("SCARD", model._keys.pks))
+    return ModelLayout(model.__name__, model._keys.pattern, model._keys.pks, instances, tuple(fields),
+                       hashes, total, other, memory)
