@@ -183,5 +183,18 @@ class Database:
         if self._models.get((model.namespace, model.__name__)) is model:
             del self._models[(model.namespace, model.__name__)]
 
+    @property
+    def location(self) -> tuple[object, ...]:
+        """Where the data lives (server address or socket, database number): two Database objects
+        connected to one place host the same keys."""
+        settings = self._connection.connection_pool.connection_kwargs
+        return tuple(settings.get(name) for name in ("host", "port", "path", "db"))
+
     def __repr__(self) -> str:
         return f"Database({self._connection!r})"
+
+
+def one_place(first: Database | None, second: Database | None) -> bool:
+    """Whether models hosted on these databases share one keyspace. A model without a database yet
+    holds nothing a script could miss: its keys, if any, are those of the database writing."""
+    return first is None or second is None or first.location == second.location

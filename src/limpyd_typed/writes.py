@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import scripts
 from .keys import escape_part
-from .database import Arg
+from .database import Arg, one_place
 from redis.exceptions import ResponseError
 
 from .exceptions import (BulkCreateError, CommandError, DoesNotExist, ImplementationError, ProtectedError,
@@ -237,7 +237,8 @@ def _delete_plan(model: type[Model[Any]]) -> tuple[list[type[Model[Any]]], list[
         for field in stored:
             args += [field.kind, field.key_prefix, field.slot, field.index_key, field.index_form]
         relations = inbound(current)
-        foreign = [f for f in relations if getattr(f.model, "database", None) is not getattr(model, "database", None)]
+        foreign = [f for f in relations
+                   if not one_place(getattr(f.model, "database", None), getattr(model, "database", None))]
         if foreign:
             raise ImplementationError(f"{foreign[0].qualname} points to {current.__name__} from another database: "
                                       f"a delete cannot propagate there; host both models on one database")

@@ -31,6 +31,7 @@ from limpyd_typed import (
     relation,
     replies,
 )
+from limpyd_typed.testing import no_retry
 from tests.conftest import RoundTrips
 from tests.integration.support import esc, snapshot, warm_scripts
 
@@ -343,6 +344,26 @@ def test_a_relation_stays_within_one_database(db: Database) -> None:
         assert Far.exists(far.pk.get())
     finally:
         other.close()
+
+
+def test_two_connections_to_one_place_are_one_database(db: Database, server_url: str) -> None:
+    again = Database(server_url, retry=no_retry())  # another object, the same server and number
+    try:
+        class Home(Model, namespace=NS):
+            name: InstanceHash[str] = field(indexable=True)
+
+        class Guest(Model, namespace=NS):
+            home: FK[Home] = relation(default=None, related_name="guests")
+
+        Home.use_database(db)
+        Guest.use_database(again)
+        home = Home(name="h")
+        guest = Guest(home=home)
+        home.delete()  # propagates: the keys Guest writes through `again` are the ones `db` sees
+        assert guest.home.get() is None
+        assert list(Guest.collection(home=home.pk_value)) == []
+    finally:
+        again.close()
 
 
 def test_a_bulk_delete_stopped_by_protect_says_what_it_deleted(db: Database) -> None:

@@ -16,6 +16,7 @@ from typing_extensions import TypeVar
 
 from .. import replies
 from ..codecs import Codec, CodecError
+from ..database import one_place
 from ..exceptions import InvalidValue, shown
 from .base import MISSING, BoundField, Field, FieldOptions
 from .list import BoundList
@@ -108,7 +109,7 @@ class RelationField(Field[object, B, V], Generic[B, V]):
         from ..model import Model
 
         target = self.target
-        if getattr(target, "database", None) is not getattr(self.model, "database", None):
+        if not one_place(getattr(target, "database", None), getattr(self.model, "database", None)):
             raise CodecError(f"{target.__name__} is hosted on another database: a relation stays within one "
                              f"database (its deletes propagate in one script)")
         if isinstance(value, Model):
