@@ -90,30 +90,39 @@ class System(Protocol):
 
     def connect(self, url: str) -> None:
         """Connect to the server (and load any script); nothing is written."""
+        ...
 
     def create(self, row: PersonRow) -> object:
         """Create one person with its index entries; returns its pk."""
+        ...
 
     def get(self, pk: object) -> Values | None:
         """The person with this pk and its values (None when there is none)."""
+        ...
 
     def update(self, pk: object, city: str) -> None:
         """Move the person to another city (an indexed field)."""
+        ...
 
     def query_eq(self, city: str) -> list[Values]:
         """Every person of the city with their values."""
+        ...
 
     def query_range(self, city: str, min_age: int) -> list[Values]:
         """People of the city with age >= min_age, by age (then pk), the first PAGE, with values."""
+        ...
 
     def delete(self, pk: object) -> None:
         """Delete the person and its index entries."""
+        ...
 
     def bulk(self, rows: Sequence[CityRow], batch_size: int, on_batch: Callable[[], None]) -> int:
         """Load every row, calling ``on_batch`` after each batch; returns how many were written."""
+        ...
 
     def close(self) -> None:
         """Close connections."""
+        ...
 
 
 class Unavailable(Exception):

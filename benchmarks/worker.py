@@ -56,8 +56,9 @@ class _Stats:
         self.client = redis.Redis.from_url(url)
 
     def info(self, section: str) -> dict[str, Any]:
-        run: Callable[..., dict[str, Any]] = self.client.execute_command
-        return run("INFO", section)
+        run: Callable[..., Any] = self.client.execute_command
+        found: dict[str, Any] = run("INFO", section)
+        return found
 
     def snapshot(self) -> tuple[int, int, dict[str, int]]:
         """(total commands processed, used memory, calls per command)."""
@@ -185,15 +186,13 @@ def run_people(system: System, stats: _Stats, config: Config) -> dict[str, Measu
                 system.delete(pks[i])
                 tick()
 
-        for name, body in ((CREATE, create), (GET, get), (UPDATE, update), (QUERY_EQ, None),
-                           (QUERY_RANGE, None), (DELETE, delete)):
+        bodies: dict[str, Callable[[_Run], Callable[[Callable[[], None]], None]]] = {
+            CREATE: lambda _: create, GET: lambda _: get, UPDATE: lambda _: update,
+            QUERY_EQ: query_eq, QUERY_RANGE: query_range, DELETE: lambda _: delete,
+        }
+        for name in names:
             run = _Run(stats)
-            if name == QUERY_EQ:
-                body = query_eq(run)
-            elif name == QUERY_RANGE:
-                body = query_range(run)
-            assert body is not None
-            run.measure(body)
+            run.measure(bodies[name](run))
             runs[name].append(run)
     ops = {CREATE: len(rows), GET: len(rows), UPDATE: len(rows), QUERY_EQ: config["queries"],
            QUERY_RANGE: config["queries"], DELETE: len(rows)}

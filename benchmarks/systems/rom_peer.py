@@ -25,7 +25,7 @@ class Rom:
 
     def connect(self, url: str) -> None:
         rom = self.rom
-        importlib.import_module("rom.util").CONNECTION = redis.Redis.from_url(url)
+        setattr(importlib.import_module("rom.util"), "CONNECTION", redis.Redis.from_url(url))
         self.person = type("Person", (rom.Model,), {
             "__module__": __name__,
             "name": rom.Text(unique=True, keygen=rom.IDENTITY),
