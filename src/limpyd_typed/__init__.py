@@ -6,19 +6,31 @@ write that touches them is one atomic script.
 
 from .database import Database
 from .exceptions import (
+    BulkCreateError,
     CommandError,
     DoesNotExist,
     ImplementationError,
     InvalidValue,
     LimpydError,
     MultipleObjectsReturned,
+    ProtectedError,
     QueryError,
     UniquenessError,
 )
 from .expressions import Attr, Condition
 from .fields import (
+    FK,
+    M2M,
     PK,
     AutoPK,
+    BoundFK,
+    BoundM2M,
+    BoundM2MList,
+    BoundM2MSet,
+    BoundM2MSortedSet,
+    M2MList,
+    M2MSortedSet,
+    relation,
     BoundHash,
     BoundInstanceHash,
     BoundList,
@@ -35,10 +47,25 @@ from .fields import (
     field,
 )
 from .model import Model
+from .relations import Related, RelatedCollection
 from .query import DEFAULT_STORE_TTL, SORTED_SCORE, Collection, Page
 from .server import ServerNotFound, ServerStartError
 
 __all__ = [
+    "FK",
+    "M2M",
+    "M2MList",
+    "M2MSortedSet",
+    "BoundFK",
+    "BoundM2M",
+    "BoundM2MList",
+    "BoundM2MSet",
+    "BoundM2MSortedSet",
+    "ProtectedError",
+    "Related",
+    "RelatedCollection",
+    "relation",
+    "BulkCreateError",
     "PK",
     "SORTED_SCORE",
     "Attr",

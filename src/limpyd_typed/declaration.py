@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import sys
 import typing
 from typing import Any
@@ -9,6 +10,22 @@ from typing import Any
 from .exceptions import ImplementationError
 from .fields.base import MISSING, Field, FieldOptions
 from .fields.pk import AutoPK
+from .fields.related import RelationField
+
+
+class _Forward(dict[str, object]):
+    """Class locals that turn an unknown name into the name itself: ``FK[Group]`` before Group exists."""
+
+    def __init__(self, local: dict[str, object], namespace: dict[str, object]) -> None:
+        super().__init__(local)
+        self._namespace = namespace
+
+    def __missing__(self, key: str) -> object:
+        if key in self._namespace:
+            return self._namespace[key]
+        if hasattr(builtins, key):
+            return getattr(builtins, key)
+        return key
 
 
 def _resolve(klass: type, name: str, annotation: object) -> object:
@@ -19,6 +36,13 @@ def _resolve(klass: type, name: str, annotation: object) -> object:
     try:
         return eval(annotation, namespace, dict(vars(klass)))  # noqa: S307 - the class's own annotation
     except NameError as exc:
+        # A relation may name a model defined later: FK[Group] then holds the name "Group".
+        hint = eval(annotation, namespace, _Forward(dict(vars(klass)), namespace))  # noqa: S307
+        origin = typing.get_origin(hint) or hint
+        if isinstance(origin, type) and issubclass(origin, RelationField):
+            return hint
+        if not (isinstance(origin, type) and issubclass(origin, Field)):
+            return hint  # not a field (a ClassVar naming a later class...): not ours to resolve
         raise ImplementationError(f"{klass.__name__}.{name}: cannot resolve annotation {annotation!r} ({exc})") from None
 
 
@@ -50,6 +74,8 @@ def declared_fields(cls: type, base: type) -> dict[str, Field[Any, Any, Any]]:
             if not args and origin is not AutoPK:
                 raise ImplementationError(f"{cls.__name__}.{name}: say what {origin.__name__} holds, e.g. {origin.__name__}[str]")
             value_type: object = args[0] if args else int  # a bare AutoPK holds ints
+            if isinstance(value_type, typing.ForwardRef):  # FK["Group"]
+                value_type = value_type.__forward_arg__
             found[name] = origin(value_type, _options(declared))
     return found
 

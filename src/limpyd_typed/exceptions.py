@@ -28,6 +28,18 @@ class UniquenessError(LimpydError):
     """A write would give a unique field a value another instance already holds; nothing was written."""
 
 
+class BulkCreateError(UniquenessError):
+    """Some rows of ``bulk_create`` were refused by the server; ``created`` holds the pks written."""
+
+    def __init__(self, message: str, created: list[object]) -> None:
+        super().__init__(message)
+        self.created = created
+
+
+class ProtectedError(LimpydError):
+    """A delete refused: a relation with ``on_delete="protect"`` points to the instance; nothing was deleted."""
+
+
 class InvalidValue(LimpydError, TypeError, ValueError):
     """A value does not fit its field's type; raised before anything reaches Redis."""
 

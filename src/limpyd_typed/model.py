@@ -6,16 +6,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar, dataclass_transform
 
-from . import replies, writes
+from . import relations, replies, writes
 from .database import Database
 from .declaration import declared_fields, declared_pk_type
 from .exceptions import DoesNotExist, ImplementationError, InvalidValue, MultipleObjectsReturned, shown
 from .fields.base import MISSING, Field, FieldOptions, field
 from .fields.pk import PK, AutoPK
+from .fields.related import relation
 from .keys import ModelKeys, escape_part
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Mapping
 
     from .expressions import Attr, Condition
     from .fields.pk import BoundPK
@@ -43,7 +44,7 @@ PKT = TypeVar("PKT", default=int)
 
 
 # eq_default=False: instances compare and hash by class and pk (Model.__eq__/__hash__), not by fields.
-@dataclass_transform(kw_only_default=True, eq_default=False, field_specifiers=(field,))
+@dataclass_transform(kw_only_default=True, eq_default=False, field_specifiers=(field, relation))
 class Model(Generic[PKT]):
     """Base of every model: ``class Bike(Model): name: InstanceHash[str] = field(unique=True)``.
 
@@ -96,6 +97,7 @@ class Model(Generic[PKT]):
         cls._build_fields()
         if not cls.abstract and getattr(cls, "database", None) is not None:
             cls.database._register(cls)
+        relations.register(cls)
 
     @classmethod
     def _build_fields(cls) -> None:
@@ -140,6 +142,14 @@ class Model(Generic[PKT]):
             raise TypeError(f"{cls.__name__}() takes field values as keywords; to read an instance use "
                             f"{cls.__name__}.get({shown(args[0])})")
         cls._check_usable()
+        self._set_pk(writes.create_instance(cls, *cls._to_store(values)))
+
+    @classmethod
+    def _to_store(cls, values: Mapping[str, object]) -> tuple[bytes | None, dict[Field[Any, Any, Any], list[bytes]]]:
+        """The given pk (None: auto) and the stored bytes of every field a new instance writes.
+
+        Checks everything before anything is sent: unknown or missing fields, invalid values.
+        """
         pk_field = cls._pk_field()
         given_pk: bytes | None = None
         stored: dict[Field[Any, Any, Any], list[bytes]] = {}
@@ -158,8 +168,20 @@ class Model(Generic[PKT]):
                 stored[f] = f.stored_default
             elif f.options.init:
                 raise TypeError(f"{cls.__name__}() missing required keyword argument {name!r}")
-        to_write = {f: raw for f, raw in stored.items() if raw}
-        self._set_pk(writes.create_instance(cls, given_pk, to_write))
+        return given_pk, {f: raw for f, raw in stored.items() if raw}
+
+    @classmethod
+    def bulk_create(cls, rows: Iterable[Mapping[str, object]], *, batch_size: int = 500) -> list[PKT]:
+        """Create one instance per row (constructor keywords), pipelined by ``batch_size``; their pks.
+
+        Every row is checked before anything is sent (a bad value or two rows sharing a unique
+        value: nothing is written). Each instance is still created by its own atomic script, so
+        its indexes are exact. If a row clashes with a unique value already stored, that row
+        writes nothing, the rows sent before it stay, no later batch is sent, and a
+        :class:`BulkCreateError` names the row and lists the pks created.
+        """
+        cls._check_usable()
+        return [cls._decode_pk(pk) for pk in writes.create_instances(cls, [cls._to_store(row) for row in rows], batch_size)]
 
     @classmethod
     def _check_usable(cls) -> None:

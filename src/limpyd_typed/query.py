@@ -488,6 +488,25 @@ class Collection(Generic[M, K, R]):
             if gone == 0:  # what is left is not ours to delete (another client raced us)
                 return deleted
 
+    def update(self, *, batch_size: int = 500, **values: object) -> int:
+        """Assign ``values`` (field=value, as the constructor takes them) to every matching instance.
+
+        Every value is checked before anything is written. The matches are found by one query;
+        each instance is then updated by its own atomic script (indexes exact), pipelined by
+        ``batch_size``. Returns how many were updated (one deleted meanwhile is skipped). A unique
+        field can only be updated on a collection of at most one instance.
+        """
+        from .writes import update_instances
+
+        stored = {}
+        for name, value in values.items():
+            field = self.model._fields.get(name)
+            if field is None or field.is_pk:
+                raise QueryError(f"{self.model.__name__}.update(): no field {name!r} to update")
+            stored[field] = field.values_to_store(value)
+        pks = [row[0] for row in self.primary_keys()._run() if row[0] is not None]
+        return update_instances(self.model, pks, stored, batch_size) if stored else 0
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.model.__name__}: {list(self)!r}>"
 

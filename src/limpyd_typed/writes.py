@@ -14,7 +14,7 @@ from .keys import escape_part
 from .database import Arg
 from redis.exceptions import ResponseError
 
-from .exceptions import CommandError, DoesNotExist, UniquenessError, shown
+from .exceptions import BulkCreateError, CommandError, DoesNotExist, ProtectedError, UniquenessError, shown
 
 if TYPE_CHECKING:
     from .fields.base import Field
@@ -57,6 +57,40 @@ def _uniqueness_error(field: Field[Any, Any, Any], raw: bytes, holder: bytes) ->
     )
 
 
+def _write_call(model: type[Model[Any]], pk: bytes, fields: Sequence[Field[Any, Any, Any]],
+                commands: Sequence[Command], scope: Sequence[bytes] | None) -> tuple[list[str], list[scripts.ScriptArg]]:
+    """KEYS and ARGV of the write script running ``commands`` on fields of the instance ``pk``."""
+    pk_key = escape_part(pk)
+    keys = _Keys(model._keys.pks)
+    args: list[scripts.ScriptArg] = [pk, len(fields)]
+    for field in fields:
+        args += [field.kind, keys.at(field.key_prefix + pk_key), field.slot, field.index_mode,
+                 _index_pos(keys, field), field.index_form]
+        args += [-1] if scope is None else [len(scope), *scope]
+    args.append(len(commands))
+    for name, key, *rest in commands:
+        args += [len(rest) + 2, name, keys.at(key), *rest]
+    return keys.names, args
+
+
+def _written(model: type[Model[Any]], pk: bytes, fields: Sequence[Field[Any, Any, Any]],
+             commands: Sequence[Command], reply: object) -> object:
+    """The reply of the write script's last command, or the error it reported (nothing written then)."""
+    if isinstance(reply, ResponseError):  # the command itself failed, before anything was written
+        names = ", ".join(f.qualname for f in fields)
+        reason = str(reply).split(" script: ")[0]  # drop the script's sha and line
+        raise CommandError(f"{names}: Redis refused {commands[-1][0]}: {reason}; nothing was written")
+    assert isinstance(reply, list)
+    if reply[0] == 1:
+        return reply[1] if len(reply) > 1 else None
+    if reply[1] == b"missing":
+        raise DoesNotExist(f"{model.__name__} pk={model._decode_pk(pk)!r} does not exist (deleted?)")
+    field = fields[int(reply[2]) - 1]
+    if reply[1] == b"range":
+        raise CommandError(f"{field.qualname}: the result {reply[3][:40]!r}... is beyond a float's range; nothing was written")
+    raise _uniqueness_error(field, reply[3], reply[4])
+
+
 def write_fields(
     instance: Model[Any],
     fields: Sequence[Field[Any, Any, Any]],
@@ -69,40 +103,62 @@ def write_fields(
     change; the script then reads only those, not the whole field, to update the index.
     """
     model = type(instance)
-    keys = _Keys(model._keys.pks)
-    args: list[scripts.ScriptArg] = [instance._pk_bytes, len(fields)]
-    for field in fields:
-        key = field.key_prefix + instance._pk_key
-        args += [field.kind, keys.at(key), field.slot, field.index_mode, _index_pos(keys, field), field.index_form]
-        args += [-1] if scope is None else [len(scope), *scope]
-    args.append(len(commands))
-    for name, key, *rest in commands:
-        args += [len(rest) + 2, name, keys.at(key), *rest]
+    call = _write_call(model, instance._pk_bytes, fields, commands, scope)
     try:
-        reply = scripts.WRITE(instance.database, keys.names, args)
-    except ResponseError as exc:  # the command itself failed, before anything was written
-        names = ", ".join(f.qualname for f in fields)
-        reason = str(exc).split(" script: ")[0]  # drop the script's sha and line
-        raise CommandError(f"{names}: Redis refused {commands[-1][0]}: {reason}; nothing was written") from None
-    assert isinstance(reply, list)
-    if reply[0] == 1:
-        return reply[1] if len(reply) > 1 else None
-    if reply[1] == b"missing":
-        raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted?)")
-    field = fields[int(reply[2]) - 1]
-    if reply[1] == b"range":
-        raise CommandError(f"{field.qualname}: the result {reply[3][:40]!r}... is beyond a float's range; nothing was written")
-    raise _uniqueness_error(field, reply[3], reply[4])
+        reply: object = scripts.WRITE(instance.database, *call)
+    except ResponseError as exc:
+        reply = exc
+    return _written(model, instance._pk_bytes, fields, commands, reply)
 
 
-def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[Field[Any, Any, Any], list[bytes]]) -> bytes:
-    """Create an instance with its field values and index entries; returns its pk."""
+def update_instances(model: type[Model[Any]], pks: Sequence[bytes], values: Stored, batch_size: int) -> int:
+    """Assign ``values`` to the instances ``pks``: one atomic script each, pipelined by batches.
+
+    Returns how many were updated (an instance deleted meanwhile is skipped). Refused before
+    anything is sent when a unique value would go to more than one instance.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    shared = [f for f in values if f.options.unique and values[f]]
+    if shared and len(pks) > 1:
+        raise UniquenessError(f"{shared[0].qualname} is unique: update() would give {len(pks)} instances "
+                              f"the same value; nothing was written")
+    fields = list(values)
+    updated = 0
+    for start in range(0, len(pks), batch_size):
+        calls, all_commands = [], []
+        for pk in pks[start:start + batch_size]:
+            pk_key = escape_part(pk)
+            commands = [c for f, stored in values.items() for c in f.replace_commands(f.key_prefix + pk_key, stored)]
+            all_commands.append(commands)
+            calls.append(_write_call(model, pk, fields, commands, None))
+        answers = scripts.WRITE.many(model.database, calls)
+        for pk, commands, reply in zip(pks[start:start + batch_size], all_commands, answers):
+            try:
+                _written(model, pk, fields, commands, reply)
+                updated += 1
+            except DoesNotExist:
+                continue
+    return updated
+
+
+Stored = Mapping["Field[Any, Any, Any]", list[bytes]]
+
+
+def _create_call(model: type[Model[Any]], pk: bytes | None, values: Stored) -> tuple[list[str], list[scripts.ScriptArg]]:
+    """KEYS and ARGV of the create script for one new instance."""
     keys = _Keys(model._keys.pks, model._keys.next_pk)
     args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", len(values)]
     for field, stored in values.items():
         args += [field.kind, field.key_prefix, field.slot, field.index_mode, _index_pos(keys, field),
                  field.index_form, len(stored), *stored]
-    reply = scripts.CREATE(model.database, keys.names, args)
+    return keys.names, args
+
+
+def _created(model: type[Model[Any]], values: Stored, reply: object) -> bytes:
+    """The pk the create script answered, or the error it reported (nothing written then)."""
+    if isinstance(reply, Exception):
+        raise CommandError(f"{model.__name__}: Redis refused the create: {reply}; nothing was written")
     assert isinstance(reply, list)
     if reply[0] == 1:
         created: bytes = reply[1]
@@ -115,26 +171,110 @@ def create_instance(model: type[Model[Any]], pk: bytes | None, values: Mapping[F
     raise _uniqueness_error(field, reply[3], reply[4])
 
 
-def _delete_call(model: type[Model[Any]], pk: bytes) -> tuple[list[str], list[scripts.ScriptArg]]:
-    """KEYS and ARGV of the delete script for the instance ``pk``."""
-    pk_key = escape_part(pk)
-    stored = [f for f in model._fields.values() if not f.is_pk]
-    # Each data key once: every InstanceHash field shares the instance hash.
-    data_keys = list(dict.fromkeys(f.key_prefix + pk_key for f in stored))
-    keys = _Keys(model._keys.pks, *data_keys)
-    indexed = [f for f in stored if f.indexed]
-    args: list[scripts.ScriptArg] = [pk, len(data_keys), len(indexed)]
-    for field in indexed:
-        args += [field.kind, keys.at(field.key_prefix + pk_key), field.slot, _index_pos(keys, field), field.index_form]
-    return keys.names, args
+def create_instance(model: type[Model[Any]], pk: bytes | None, values: Stored) -> bytes:
+    """Create an instance with its field values and index entries; returns its pk."""
+    return _created(model, values, scripts.CREATE(model.database, *_create_call(model, pk, values)))
+
+
+def create_instances(model: type[Model[Any]], rows: Sequence[tuple[bytes | None, Stored]], batch_size: int) -> list[bytes]:
+    """Create many instances, each by its own atomic script, pipelined ``batch_size`` at a time.
+
+    Rows sharing a unique value (or a pk) are refused before anything is sent. A row refused by
+    the server (a unique value already held) writes nothing; the batch's other rows stand, no
+    later batch is sent, and BulkCreateError says which row failed and which pks were created.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    _refuse_shared_uniques(model, rows)
+    created: list[bytes] = []
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start:start + batch_size]
+        answers = scripts.CREATE.many(model.database, [_create_call(model, pk, values) for pk, values in batch])
+        failures: list[str] = []
+        for offset, ((_, values), reply) in enumerate(zip(batch, answers)):
+            try:
+                created.append(_created(model, values, reply))
+            except (UniquenessError, CommandError) as exc:
+                failures.append(f"row {start + offset}: {exc}")
+        if failures:
+            raise BulkCreateError(f"{model.__name__}.bulk_create: {len(failures)} row(s) not written "
+                                  f"({len(created)} created): " + "; ".join(failures[:5]),
+                                  created=[model._decode_pk(pk) for pk in created])
+    return created
+
+
+def _refuse_shared_uniques(model: type[Model[Any]], rows: Sequence[tuple[bytes | None, Stored]]) -> None:
+    """Two rows of one bulk holding the same unique value (or pk): refused before anything is sent."""
+    seen: dict[tuple[str, bytes], int] = {}
+    pk_field = model._pk_field()
+    for number, (pk, values) in enumerate(rows):
+        held: list[tuple[Field[Any, Any, Any], bytes]] = [(pk_field, pk)] if pk is not None else []
+        for field, stored in values.items():
+            if field.options.unique:
+                own = stored[1::2] if field.kind == "zset" else stored  # ZADD takes score, member pairs
+                held += [(field, raw) for raw in own]
+        for field, raw in held:
+            first = seen.setdefault((field.name, field.index_value(raw)), number)
+            if first != number:
+                raise UniquenessError(f"{field.qualname}: rows {first} and {number} of bulk_create both hold "
+                                      f"{shown(field.decode(raw))}; nothing was written")
+
+
+def _delete_plan(model: type[Model[Any]]) -> tuple[list[type[Model[Any]]], list[scripts.ScriptArg]]:
+    """The models the delete script knows (the instance's model, then every model reached by the
+    relations pointing to it: their instances may drop the pk, or be deleted in cascade) and the
+    script's arguments describing them."""
+    from .relations import inbound
+
+    order = [model]
+    args: list[scripts.ScriptArg] = []
+    i = 0
+    while i < len(order):
+        current = order[i]
+        stored = _stored_fields(current)
+        args += [current._keys.pks, len(stored)]
+        for field in stored:
+            args += [field.kind, field.key_prefix, field.slot, field.index_key, field.index_form]
+        relations = inbound(current)
+        args.append(len(relations))
+        for field in relations:
+            if field.model not in order:
+                order.append(field.model)
+            args += [order.index(field.model) + 1, _stored_fields(field.model).index(field) + 1, field.rel.on_delete]
+        i += 1
+    return order, [len(order), *args]
+
+
+def _stored_fields(model: type[Model[Any]]) -> list[Field[Any, Any, Any]]:
+    return [f for f in model._fields.values() if not f.is_pk]
+
+
+def _deleted(plan: list[type[Model[Any]]], pk: bytes, reply: object) -> bool:
+    """Whether the delete script deleted the instance (False: it did not exist)."""
+    model = plan[0]
+    if isinstance(reply, Exception):
+        raise CommandError(f"{model.__name__}: Redis refused the delete: {reply}; nothing was deleted")
+    assert isinstance(reply, list)
+    if reply[0] == 1:
+        return True
+    if reply[1] == b"missing":
+        return False
+    _, _, source_pos, field_pos, held, referrer = reply
+    source = plan[int(source_pos) - 1]
+    field = _stored_fields(source)[int(field_pos) - 1]
+    raise ProtectedError(
+        f"{field.qualname} of {source.__name__} pk={source._decode_pk(referrer)!r} points to "
+        f"pk={field.decode(held)!r} (on_delete='protect'): {model.__name__} pk={model._decode_pk(pk)!r} "
+        f"was not deleted, nor anything else"
+    )
 
 
 def delete_instance(instance: Model[Any]) -> None:
-    """Delete every key of an instance and every index entry it holds."""
+    """Delete an instance: its keys, its index entries, and what its relations say (one script)."""
     model = type(instance)
-    reply = scripts.DELETE(instance.database, *_delete_call(model, instance._pk_bytes))
-    assert isinstance(reply, list)
-    if reply[0] != 1:
+    plan, args = _delete_plan(model)
+    reply = scripts.DELETE(instance.database, [model._keys.pks], [instance._pk_bytes, *args])
+    if not _deleted(plan, instance._pk_bytes, reply):
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")
 
 
@@ -143,5 +283,6 @@ def delete_instances(model: type[Model[Any]], pks: Sequence[bytes]) -> int:
 
     Returns how many existed (an instance deleted meanwhile by another client is skipped).
     """
-    replies_ = scripts.DELETE.many(model.database, [_delete_call(model, pk) for pk in pks])
-    return sum(1 for reply in replies_ if isinstance(reply, list) and reply[0] == 1)
+    plan, args = _delete_plan(model)
+    replies_ = scripts.DELETE.many(model.database, [([model._keys.pks], [pk, *args]) for pk in pks])
+    return sum(_deleted(plan, pk, reply) for pk, reply in zip(pks, replies_))

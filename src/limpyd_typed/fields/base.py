@@ -14,6 +14,8 @@ from ..keys import escape_part
 
 if TYPE_CHECKING:
     from ..database import Arg
+    from .related import RelationOptions
+    from ..writes import Command
     from ..expressions import Attr
     from ..model import Model
 
@@ -47,6 +49,7 @@ class FieldOptions:
     lockable: bool = True
     init: bool = True
     index: IndexKind | None = None
+    relation: RelationOptions | None = None  # set by relation() for FK and M2M fields
 
 
 def field(
@@ -117,11 +120,16 @@ class Field(Generic[T, B, V]):
         bound = copy.copy(self)
         bound.model = model
         bound.name = name
+        bound.codec = bound.own_codec()
         bound.key_prefix = bound.own_key_prefix()
         bound.slot = ""
         bound.index_key = model._keys.index(name) if bound.indexed else ""
         bound.check_declaration()
         return bound
+
+    def own_codec(self) -> Codec[Any]:
+        """The codec of this field object (a relation's codec reads its own field's target)."""
+        return self.codec
 
     def own_key_prefix(self) -> str:
         return self.model._keys.field_prefix(self.name)
@@ -188,7 +196,7 @@ class Field(Generic[T, B, V]):
     def assign(self, instance: Model[Any], value: object) -> None:
         """Replace the whole value of the field on ``instance``, with its index, in one script."""
         bound: BoundField[T] = self.bound_class(self, instance)
-        bound._write_replace(self.replace_command, self.values_to_store(value))
+        bound._write_replace(self.values_to_store(value))
 
     # -- values --------------------------------------------------------------------------------
 
@@ -211,6 +219,13 @@ class Field(Generic[T, B, V]):
         if value is None and self.codec.nullable:
             return []
         return [self.encode(value)]
+
+    def replace_commands(self, key: str, stored: list[bytes]) -> list[Command]:
+        """The commands giving the field at ``key`` the whole value ``stored`` (from values_to_store)."""
+        commands: list[Command] = [("DEL", key)]
+        if stored:
+            commands.append((self.replace_command, key, *stored))
+        return commands
 
     def encode_many(self, values: object) -> list[bytes]:
         if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
@@ -284,14 +299,11 @@ class BoundField(Generic[T]):
     def _write_raw(self, command: str, *args: Arg) -> bytes | None:
         return replies.optional_bytes(self._write(command, *args))
 
-    def _write_replace(self, command: str, stored: list[bytes]) -> None:
+    def _write_replace(self, stored: list[bytes]) -> None:
         """Replace the whole value (DEL, then ``command`` with the new values) in one script."""
-        from ..writes import Command, write_fields
+        from ..writes import write_fields
 
-        commands: list[Command] = [("DEL", self.key)]
-        if stored:
-            commands.append((command, self.key, *stored))
-        write_fields(self._instance, [self._field], commands)
+        write_fields(self._instance, [self._field], self._field.replace_commands(self.key, stored))
 
     def delete(self) -> bool:
         """Remove the field's value (DEL, or HDEL for an instance-hash slot); True if there was one."""

@@ -9,6 +9,7 @@ from .base import BoundField, Field
 
 if TYPE_CHECKING:
     from ..model import Model
+    from ..writes import Command
 
 T = TypeVar("T")
 
@@ -75,6 +76,9 @@ class InstanceHash(Field[T, BoundInstanceHash[T], T], Generic[T]):
 
     def own_key_prefix(self) -> str:
         return self.model._keys.instance_prefix  # every InstanceHash of an instance shares its hash
+
+    def replace_commands(self, key: str, stored: list[bytes]) -> list[Command]:
+        return [("HSET", key, self.slot, stored[0])] if stored else [("HDEL", key, self.slot)]
 
     def assign(self, instance: Model[Any], value: object) -> None:
         BoundInstanceHash(self, instance).hset(cast(T, value))

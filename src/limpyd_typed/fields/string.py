@@ -9,6 +9,7 @@ from .base import BoundField, Field
 
 if TYPE_CHECKING:
     from ..model import Model
+    from ..writes import Command
 
 T = TypeVar("T")
 
@@ -98,6 +99,9 @@ class String(Field[T, BoundString[T], T], Generic[T]):
 
     kind = "string"
     bound_class = BoundString
+
+    def replace_commands(self, key: str, stored: list[bytes]) -> list[Command]:
+        return [("SET", key, stored[0])] if stored else [("DEL", key)]
 
     def assign(self, instance: Model[Any], value: object) -> None:
         BoundString(self, instance).set(cast(T, value))

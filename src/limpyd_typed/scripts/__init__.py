@@ -40,15 +40,22 @@ class Script:
             return database.execute("EVAL", self.source, len(keys), *keys, *args)
 
     def many(self, database: Database, calls: list[tuple[list[str], list[ScriptArg]]]) -> list[object]:
-        """Run the script once per (keys, args), pipelined: one round trip (two if not loaded yet).
+        """Run the script once per (keys, args), pipelined: one round trip (three if not loaded yet).
 
-        Each call stays atomic on its own; a failing call is returned as its exception.
+        Each call stays atomic on its own; a failing call is returned as its exception. A call
+        refused with NOSCRIPT did not run, so it is sent again once the script is loaded.
         """
+        results = self._pipelined(database, calls)
+        unknown = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if unknown:
+            database.execute("SCRIPT", "LOAD", self.source)
+            for i, result in zip(unknown, self._pipelined(database, [calls[i] for i in unknown])):
+                results[i] = result
+        return results
+
+    def _pipelined(self, database: Database, calls: list[tuple[list[str], list[ScriptArg]]]) -> list[object]:
         if not calls:
             return []
-        loaded = database.execute("SCRIPT", "EXISTS", self.sha)
-        if not (isinstance(loaded, list) and loaded and loaded[0]):
-            database.execute("SCRIPT", "LOAD", self.source)
         pipe = database.connection.pipeline(transaction=False)
         queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
         for keys, args in calls:

@@ -1,0 +1,101 @@
+"""Static types of relations, checked by mypy --strict and basedpyright, and run by pytest.
+
+``FK[M]`` and the M2M fields are typed by their target: values are ``M`` instances or pks of
+``M``'s pk type; reads give those pks; reverse accessors declared as ``ClassVar[Related[S]]`` give
+collections of ``S``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+from typing_extensions import assert_type
+
+from limpyd_typed import (
+    FK,
+    M2M,
+    PK,
+    BoundFK,
+    BoundM2MList,
+    BoundM2MSet,
+    BoundM2MSortedSet,
+    Collection,
+    Database,
+    InstanceHash,
+    InvalidValue,
+    M2MList,
+    M2MSortedSet,
+    Model,
+    QueryError,
+    Related,
+    RelatedCollection,
+    field,
+    relation,
+)
+
+
+class Shop(Model[str], namespace="typing_relations"):
+    code: PK[str]
+    staff: ClassVar[Related[Clerk]]
+
+
+class Clerk(Model, namespace="typing_relations"):
+    name: InstanceHash[str] = field(indexable=True)
+    shop: FK[Shop] = relation(default=None, related_name="staff")
+    friends: M2M[Clerk] = relation(to="self", default=())
+    queue: M2MList[Clerk] = relation(to="self", default=(), related_name="queued")
+    ranks: M2MSortedSet[Shop] = relation(default={}, related_name="ranked")
+
+
+@pytest.fixture(autouse=True)
+def _models(db: Database) -> Iterator[None]:
+    Shop.use_database(db)
+    Clerk.use_database(db)
+    yield
+
+
+def test_fk_types() -> None:
+    shop = Shop(code="P-1")
+    clerk = Clerk(name="ann", shop=shop)
+    assert_type(clerk.shop, BoundFK[Shop])
+    assert assert_type(clerk.shop.get(), str | None) == "P-1"
+    assert assert_type(clerk.shop.instance(), Shop | None) == shop
+    clerk.shop.set("P-1")
+    clerk.shop.set(None)
+    clerk.shop = shop
+    with pytest.raises(InvalidValue):
+        clerk.shop.set(1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        clerk.shop.set(clerk)  # type: ignore[arg-type]
+
+
+def test_m2m_types() -> None:
+    shop = Shop(code="P-1")
+    ann = Clerk(name="ann")
+    bob = Clerk(name="bob", friends=[ann], queue=[ann.pk.get()], ranks={shop: 1.0})
+    assert_type(bob.friends, BoundM2MSet[Clerk])
+    assert_type(bob.queue, BoundM2MList[Clerk])
+    assert_type(bob.ranks, BoundM2MSortedSet[Shop])
+    assert assert_type(bob.friends.smembers(), set[int]) == {ann.pk.get()}
+    assert assert_type(bob.queue.lrange(), list[int]) == [ann.pk.get()]
+    assert assert_type(bob.ranks.zrange(), list[str]) == ["P-1"]
+    assert assert_type(bob.friends.instances(), list[Clerk]) == [ann]
+    assert list(assert_type(bob.friends(), Collection[Clerk, int, int])) == [ann.pk.get()]
+    assert list(assert_type(bob.ranks.collection(), Collection[Shop, str, str])) == ["P-1"]
+    assert assert_type(bob.friends().instances(), Collection[Clerk, int, Clerk])[0] == ann
+    with pytest.raises(InvalidValue):
+        bob.friends.sadd("ann")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        bob.ranks.zadd({1: 2.0})  # type: ignore[dict-item]
+
+
+def test_reverse_accessor_types() -> None:
+    shop = Shop(code="P-1")
+    ann = Clerk(name="ann", shop=shop)
+    assert_type(shop.staff, RelatedCollection[Clerk])
+    staff = assert_type(shop.staff(), Collection[Clerk, int, int])
+    assert list(staff.filter(Clerk.name == "ann")) == [ann.pk.get()]
+    with pytest.raises(QueryError):
+        staff.filter(Shop.code == "P-1")  # type: ignore[arg-type]
