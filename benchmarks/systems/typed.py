@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from limpyd_typed import PK, Database, InstanceHash, Model, field
 from limpyd_typed import scripts as typed_scripts
 
-from ..common import PAGE, CityRow, PersonRow, Unavailable, Values
+from ..common import PAGE, CityRow, PersonRow, Values
 
 
 # values_list's typed overloads stop at 4 attributes: 5 fields are asked for by name.
@@ -31,15 +31,6 @@ class City(Model[int], namespace="bench"):
     latitude: InstanceHash[float]
     longitude: InstanceHash[float]
     timezone: InstanceHash[str]
-
-
-def _bulk_create() -> Callable[[Iterable[Mapping[str, object]], int], list[int]] | None:
-    """``City.bulk_create(rows, batch_size=...)`` when this version of limpyd_typed has it."""
-    method: Callable[..., list[int]] | None = getattr(City, "bulk_create", None)
-    if method is None:
-        return None
-    found = method
-    return lambda rows, batch_size: found(rows, batch_size=batch_size)
 
 
 class Typed:
@@ -83,9 +74,6 @@ class Typed:
         Person.lazy_connect(pk).delete()
 
     def bulk(self, rows: Sequence[CityRow], batch_size: int, on_batch: Callable[[], None]) -> int:
-        bulk_create = _bulk_create()
-        if bulk_create is None:
-            raise Unavailable("Model.bulk_create is not in this limpyd_typed yet (merge main)")
         def dicts() -> Iterator[dict[str, Any]]:
             # bulk_create pulls rows batch by batch: a batch has been sent when the next is pulled.
             for number, r in enumerate(rows, 1):
@@ -95,7 +83,7 @@ class Typed:
                 if number % batch_size == 0:
                     on_batch()
 
-        written = len(bulk_create(dicts(), batch_size))
+        written = len(City.bulk_create(dicts(), batch_size=batch_size))
         if len(rows) % batch_size:
             on_batch()
         return written
