@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from limpyd_typed import PK, Database, InstanceHash, Model, field
@@ -74,17 +74,17 @@ class Typed:
         Person.lazy_connect(pk).delete()
 
     def bulk(self, rows: Sequence[CityRow], batch_size: int, on_batch: Callable[[], None]) -> int:
-        def dicts() -> Iterator[dict[str, Any]]:
-            # bulk_create pulls rows batch by batch: a batch has been sent when the next is pulled.
-            for number, r in enumerate(rows, 1):
-                yield {"geonameid": r.geonameid, "name": r.name, "country_code": r.country_code,
-                       "population": r.population, "latitude": r.latitude, "longitude": r.longitude,
-                       "timezone": r.timezone}
-                if number % batch_size == 0:
-                    on_batch()
-
-        written = len(City.bulk_create(dicts(), batch_size=batch_size))
-        if len(rows) % batch_size:
+        # bulk_create checks every row it is given before sending any: called once per batch of
+        # batch_size rows (with batch_size=batch_size), so that each batch's latency is seen.
+        written = 0
+        for start in range(0, len(rows), batch_size):
+            batch: list[dict[str, Any]] = [
+                {"geonameid": r.geonameid, "name": r.name, "country_code": r.country_code,
+                 "population": r.population, "latitude": r.latitude, "longitude": r.longitude,
+                 "timezone": r.timezone}
+                for r in rows[start : start + batch_size]
+            ]
+            written += len(City.bulk_create(batch, batch_size=batch_size))
             on_batch()
         return written
 
