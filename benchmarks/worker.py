@@ -144,7 +144,7 @@ def run_people(system: System, stats: _Stats, config: Config) -> dict[str, Measu
     names = (CREATE, GET, UPDATE, QUERY_EQ, QUERY_RANGE, DELETE)
     runs: dict[str, list[_Run]] = {name: [] for name in names}
     for number in range(config["runs"]):
-        stats.client.flushdb()
+        stats.client.flushdb(asynchronous=False)
         shuffle = random.Random(number)
         pks: list[object] = []
 
@@ -201,7 +201,7 @@ def run_people(system: System, stats: _Stats, config: Config) -> dict[str, Measu
 
 def run_bulk(system: System, stats: _Stats, config: Config) -> Measure:
     rows: list[CityRow] = cities(config["bulk_dataset"], config["bulk_rows"])
-    stats.client.flushdb()
+    stats.client.flushdb(asynchronous=False)
     run = _Run(stats)
     written = [0]
 
@@ -243,7 +243,7 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
             results[BULK] = _failed(f"{type(exc).__name__}: {exc}"[:200])
     finally:
-        stats.client.flushdb()
+        stats.client.flushdb(asynchronous=False)
         system.close()
     print(json.dumps({"results": results}))
     return 0
