@@ -1,6 +1,6 @@
 """``python -m benchmarks.profile [--objects N]``: where limpyd_typed's time goes, per workload.
 
-Runs create, get by pk, update and the two queries under cProfile on a private server, and
+Runs create, get by pk, update, the two queries and the bulk load under cProfile on a private server, and
 splits each one's own time (tottime) into the layers it goes through, plus the server's time per
 script call (INFO commandstats). On a unix socket a send wakes the server, so the socket line
 holds most of the server's time too: read it beside the server column.
@@ -19,6 +19,7 @@ from typing import Any
 from limpyd_typed import Database
 
 from .common import RANGE_MIN_AGE, city_count, city_name, people
+from .data import cities as geonames_cities
 from .systems.typed import Typed
 
 # (layer, what identifies its functions in cProfile's (file, line, name) keys)
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--objects", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--bulk-rows", type=int, default=20_000, help="GeoNames rows of the bulk load (cities500)")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions of most own time per workload")
     args = parser.parse_args(argv)
     database = Database.embedded()
@@ -85,12 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for q in range(args.queries):
             system.query_range(city_name(q % cities), RANGE_MIN_AGE)
 
+    bulk_rows = geonames_cities(500, args.bulk_rows)
+
+    def bulk() -> None:
+        system.bulk(bulk_rows, 500, lambda: None)
+
     work: list[tuple[str, int, Callable[[], None]]] = [
         ("create", len(rows), create),
         ("get by pk", len(rows), get),
         ("update indexed field", len(rows), update),
         ("query eq + values", args.queries, query_eq),
         ("query range+eq, sort, page 50", args.queries, query_range),
+        ("bulk load", len(bulk_rows), bulk),
     ]
     connection = database.connection
     try:
