@@ -54,6 +54,17 @@ for i = 1, nfetch do
   fetch[i] = {mode = ARGV[at], prefix = ARGV[at + 1], slot = ARGV[at + 2]}
 end
 local after = pos + 11 + nfetch * 3
+-- Consecutive fields of the instance hash are read together: one HMGET per result, not one HGET
+-- per field and result.
+local fetch_groups = {}
+for _, f in ipairs(fetch) do
+  local last = fetch_groups[#fetch_groups]
+  if f.mode == "islot" and last and last.mode == "islot" and last.prefix == f.prefix then
+    last.slots[#last.slots + 1] = f.slot
+  else
+    fetch_groups[#fetch_groups + 1] = {mode = f.mode, prefix = f.prefix, slot = f.slot, slots = {f.slot}}
+  end
+end
 local store = ARGV[after] == "store" and {key = KEYS[tonumber(ARGV[after + 1])], header = ARGV[after + 2],
                                            ttl = tonumber(ARGV[after + 3])} or nil
 local page = ARGV[after] == "page" and {size = tonumber(ARGV[after + 1]), has_cursor = ARGV[after + 2] ~= nil,
@@ -86,6 +97,18 @@ local function read_value(mode, prefix, slot, pk)
   if mode == "score" then return redis.call("ZSCORE", prefix, pk) end
   if mode == "stored" then return stored_position(prefix, pk) end
   return pk
+end
+
+-- Append the fetched values of the instance pk to out, in the order of the fetched fields.
+local function append_values(out, pk)
+  for _, g in ipairs(fetch_groups) do
+    if #g.slots > 1 then
+      local values = redis.call("HMGET", g.prefix .. esc_key(pk), unpack(g.slots))
+      for i = 1, #g.slots do out[#out + 1] = values[i] end
+    else
+      out[#out + 1] = read_value(g.mode, g.prefix, g.slot, pk)
+    end
+  end
 end
 
 -- The pk of an index member whose entry has `parts` parts: what follows the parts' NUL bytes.
@@ -122,16 +145,18 @@ local function eval_and(node)
   for _, child in ipairs(node.children) do
     if child.op == "eq" then checks[#checks + 1] = child else sets[#sets + 1] = eval(child) end
   end
+  -- The base is the smallest candidate set: the smallest equality leaf (counted, not read) when
+  -- it is smaller than every set, so `city == x AND age >= y` checks x's few pks, not every age.
+  local best, best_size = nil, nil
+  for i, check in ipairs(checks) do
+    local n = redis.call("ZLEXCOUNT", check.idx, lex_bounds(check.entry))
+    if best_size == nil or n < best_size then best, best_size = i, n end
+  end
+  table.sort(sets, function(a, b) return size_of(a) < size_of(b) end)
   local base
-  if #sets == 0 then
-    local best, best_size = 1, nil
-    for i, check in ipairs(checks) do
-      local n = redis.call("ZLEXCOUNT", check.idx, lex_bounds(check.entry))
-      if best_size == nil or n < best_size then best, best_size = i, n end
-    end
+  if best ~= nil and (#sets == 0 or best_size < size_of(sets[1])) then
     base = eval(table.remove(checks, best))
   else
-    table.sort(sets, function(a, b) return size_of(a) < size_of(b) end)
     base = table.remove(sets, 1)
   end
   local out = {}
@@ -284,7 +309,7 @@ if page then
   for i = 1, math.min(page.size, #after_pks) do
     local pk = after_pks[i]
     out[#out + 1] = pk
-    for _, f in ipairs(fetch) do out[#out + 1] = read_value(f.mode, f.prefix, f.slot, pk) end
+    append_values(out, pk)
     last = pk
   end
   out[#out + 1] = last and raws[last] or false -- the sort value of the last item: the next cursor
@@ -318,7 +343,7 @@ local i = first
 while (step > 0 and i < stop) or (step < 0 and i > stop) do
   local pk = pks[i + 1]
   out[#out + 1] = pk
-  for _, f in ipairs(fetch) do out[#out + 1] = read_value(f.mode, f.prefix, f.slot, pk) end
+  append_values(out, pk)
   i = i + step
 end
 return out
