@@ -180,6 +180,10 @@ def _enum_codec(enum_type: type[enum.Enum]) -> Codec[enum.Enum]:
     return Codec(enum_type.__name__, encode, decode)
 
 
+# A value of a type some codec encodes: what a relation accepts as the pk of its target, in place
+# of the instance (the target's own codec checks the exact type at run time).
+Scalar: typing.TypeAlias = str | bytes | int | float | Decimal | datetime | date | uuid.UUID | enum.Enum
+
 _SIMPLE: dict[type, Codec[typing.Any]] = {
     str: Codec("str", _encode_str, lambda raw: raw.decode("utf-8")),
     bytes: Codec("bytes", _encode_bytes, bytes),

@@ -49,10 +49,15 @@ class Clerk(Model, namespace="typing_relations"):
     ranks: M2MSortedSet[Shop] = relation(default={}, related_name="ranked")
 
 
+class Van(Model, namespace="typing_relations"):  # an int pk, like Clerk: only the class differs
+    plate: InstanceHash[str]
+
+
 @pytest.fixture(autouse=True)
 def _models(db: Database) -> Iterator[None]:
     Shop.use_database(db)
     Clerk.use_database(db)
+    Van.use_database(db)
     yield
 
 
@@ -99,3 +104,25 @@ def test_reverse_accessor_types() -> None:
     assert list(staff.filter(Clerk.name == "ann")) == [ann.pk.get()]
     with pytest.raises(QueryError):
         staff.filter(Shop.code == "P-1")  # type: ignore[arg-type]
+
+
+def test_relations_take_their_target_or_a_pk_and_nothing_else() -> None:
+    shop = Shop(code="P-1")
+    ann = Clerk(name="ann")
+    van = Van(plate="V")
+    with pytest.raises(InvalidValue):
+        Clerk(name="bob", shop=van)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        Clerk(name="bob", friends=[van])  # type: ignore[list-item]
+    with pytest.raises(InvalidValue):
+        Clerk(name="bob", ranks={van: 1.0})  # type: ignore[dict-item]
+    with pytest.raises(InvalidValue):
+        ann.shop = van  # type: ignore[assignment]
+    with pytest.raises(InvalidValue):
+        ann.friends.sadd(van)  # type: ignore[arg-type]  # the same pk type as a Clerk, another model
+    with pytest.raises(InvalidValue):
+        ann.queue.rpush(van)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        ann.shop.set(van)  # type: ignore[arg-type]
+    bob = Clerk(name="bob", shop="P-1", friends=[ann, 99], ranks={shop: 1.0, "P-2": 2.0})
+    assert bob.shop.get() == "P-1" and bob.friends.smembers() == {ann.pk.get(), 99}

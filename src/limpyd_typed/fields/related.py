@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 from typing_extensions import TypeVar
 
 from .. import replies
-from ..codecs import Codec, CodecError
+from ..codecs import Codec, CodecError, Scalar
 from ..database import one_place
 from ..exceptions import InvalidValue, shown
 from .base import MISSING, BoundField, Field, FieldOptions
@@ -167,7 +167,7 @@ class BoundFK(BoundRelation[M_co]):
         raw = self._raw()
         return None if raw is None else cast(M_co, self._field.target._from_stored_pk(raw))
 
-    def set(self: BoundFK[Model[P]], value: Model[P] | P | None) -> None:
+    def set(self: BoundFK[Model[P]], value: M_co | P | None) -> None:
         """Point to ``value`` (an instance of the target, or its pk); None unsets."""
         self._field.assign(self._instance, value)
 
@@ -175,18 +175,18 @@ class BoundFK(BoundRelation[M_co]):
         """Same as ``get`` (the seed's FKInstanceHashField name)."""
         return self.get()
 
-    def hset(self: BoundFK[Model[P]], value: Model[P] | P | None) -> None:
+    def hset(self: BoundFK[Model[P]], value: M_co | P | None) -> None:
         """Same as ``set`` (the seed's FKInstanceHashField name)."""
         self.set(value)
 
 
-class FK(RelationField[BoundFK[M], object], Generic[M]):
+class FK(RelationField[BoundFK[M], "M | Scalar | None"], Generic[M]):
     """A foreign key to one ``M`` instance: ``owner: FK[Person]`` (None when unset)."""
 
     kind = "islot"
     bound_class = BoundFK
 
-    def bind(self, model: type[Model[Any]], name: str) -> RelationField[BoundFK[M], object]:
+    def bind(self, model: type[Model[Any]], name: str) -> RelationField[BoundFK[M], M | Scalar | None]:
         bound = super().bind(model, name)
         if self.rel.store == "string":
             setattr(bound, "kind", "string")  # noqa: B010 - kind is a class default, overridden per field
@@ -249,11 +249,11 @@ class BoundM2MSet(BoundM2M[M_co]):
     def _set(self) -> BoundSet[object]:
         return BoundSet(self._field, self._instance)
 
-    def sadd(self: BoundM2MSet[Model[P]], *values: Model[P] | P) -> int:
+    def sadd(self: BoundM2MSet[Model[P]], *values: M_co | P) -> int:
         """SADD: relate instances (or pks); how many were new."""
         return self._set().sadd(*values)
 
-    def srem(self: BoundM2MSet[Model[P]], *values: Model[P] | P) -> int:
+    def srem(self: BoundM2MSet[Model[P]], *values: M_co | P) -> int:
         """SREM: unrelate instances (or pks); how many were there."""
         return self._set().srem(*values)
 
@@ -261,7 +261,7 @@ class BoundM2MSet(BoundM2M[M_co]):
         """SMEMBERS: the related pks."""
         return cast("set[P]", self._set().smembers())
 
-    def sismember(self: BoundM2MSet[Model[P]], value: Model[P] | P) -> bool:
+    def sismember(self: BoundM2MSet[Model[P]], value: M_co | P) -> bool:
         """SISMEMBER: whether an instance (or pk) is related."""
         return self._set().sismember(value)
 
@@ -278,15 +278,15 @@ class BoundM2MList(BoundM2M[M_co]):
     def _list(self) -> BoundList[object]:
         return BoundList(self._field, self._instance)
 
-    def rpush(self: BoundM2MList[Model[P]], *values: Model[P] | P) -> int:
+    def rpush(self: BoundM2MList[Model[P]], *values: M_co | P) -> int:
         """RPUSH: append instances (or pks); the new length."""
         return self._list().rpush(*values)
 
-    def lpush(self: BoundM2MList[Model[P]], *values: Model[P] | P) -> int:
+    def lpush(self: BoundM2MList[Model[P]], *values: M_co | P) -> int:
         """LPUSH: prepend instances (or pks); the new length."""
         return self._list().lpush(*values)
 
-    def lrem(self: BoundM2MList[Model[P]], count: int, value: Model[P] | P) -> int:
+    def lrem(self: BoundM2MList[Model[P]], count: int, value: M_co | P) -> int:
         """LREM: remove ``count`` occurrences of an instance or pk (0: all); how many were removed."""
         return self._list().lrem(count, value)
 
@@ -311,11 +311,11 @@ class BoundM2MSortedSet(BoundM2M[M_co]):
     def _zset(self) -> BoundSortedSet[object]:
         return BoundSortedSet(self._field, self._instance)
 
-    def zadd(self: BoundM2MSortedSet[Model[P]], scores: Mapping[Model[P] | P, float]) -> int:
+    def zadd(self: BoundM2MSortedSet[Model[P]], scores: Mapping[M_co | P, float]) -> int:
         """ZADD: relate instances (or pks) with their scores; how many were new."""
         return self._zset().zadd(cast("Mapping[object, float]", scores))
 
-    def zrem(self: BoundM2MSortedSet[Model[P]], *values: Model[P] | P) -> int:
+    def zrem(self: BoundM2MSortedSet[Model[P]], *values: M_co | P) -> int:
         """ZREM: unrelate instances (or pks); how many were there."""
         return self._zset().zrem(*values)
 
@@ -323,7 +323,7 @@ class BoundM2MSortedSet(BoundM2M[M_co]):
         """ZRANGE: the related pks by ascending score, between two ranks (inclusive)."""
         return cast("list[P]", self._zset().zrange(start, end))
 
-    def zscore(self: BoundM2MSortedSet[Model[P]], value: Model[P] | P) -> float | None:
+    def zscore(self: BoundM2MSortedSet[Model[P]], value: M_co | P) -> float | None:
         """ZSCORE: the score of a related instance (or pk), or None."""
         return self._zset().zscore(value)
 
@@ -337,7 +337,7 @@ class _M2MField(RelationField[B, V], Generic[B, V]):
     can_be_unique = False
 
 
-class M2M(_M2MField[BoundM2MSet[M], "Iterable[M | object]"], Generic[M]):
+class M2M(_M2MField[BoundM2MSet[M], "Iterable[M | Scalar]"], Generic[M]):
     """Many related ``M`` instances in a Redis set: ``members: M2M[Person] = relation()``."""
 
     kind = "set"
@@ -350,7 +350,7 @@ class M2M(_M2MField[BoundM2MSet[M], "Iterable[M | object]"], Generic[M]):
         return sorted(set(self.encode_many(value)))
 
 
-class M2MList(_M2MField[BoundM2MList[M], "Iterable[M | object]"], Generic[M]):
+class M2MList(_M2MField[BoundM2MList[M], "Iterable[M | Scalar]"], Generic[M]):
     """Many related ``M`` instances, ordered, in a Redis list (a pk may appear several times)."""
 
     kind = "list"
@@ -361,7 +361,7 @@ class M2MList(_M2MField[BoundM2MList[M], "Iterable[M | object]"], Generic[M]):
         return self.encode_many(value)
 
 
-class M2MSortedSet(_M2MField[BoundM2MSortedSet[M], "Mapping[M | object, float] | Iterable[M | object]"], Generic[M]):
+class M2MSortedSet(_M2MField[BoundM2MSortedSet[M], "Mapping[M | Scalar, float] | Iterable[M | Scalar]"], Generic[M]):
     """Many related ``M`` instances in a Redis sorted set, assigned from {instance or pk: score}
     (or from instances or pks, all scored 0)."""
 
