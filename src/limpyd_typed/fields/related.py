@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Generic, Literal, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast, get_args
 
 from typing_extensions import TypeVar
 
@@ -35,7 +35,7 @@ B = TypeVar("B")
 V = TypeVar("V")
 
 OnDelete = Literal["set_null", "cascade", "protect"]
-_ON_DELETE = ("set_null", "cascade", "protect")
+_ON_DELETE: tuple[str, ...] = get_args(OnDelete)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +75,23 @@ class RelationField(Field[object, B, V], Generic[B, V]):
 
     def __init__(self, value_type: object, options: FieldOptions) -> None:
         self.rel = options.relation or RelationOptions()
-        from ..exceptions import ImplementationError
-
-        if self.rel.on_delete not in _ON_DELETE:
-            raise ImplementationError(f"on_delete must be one of {', '.join(_ON_DELETE)}, got {self.rel.on_delete!r}")
-        if self.rel.store not in ("hash", "string") or (self.rel.store == "string" and self.multi):
-            raise ImplementationError(f"store must be 'hash' or 'string' (FK only), got {self.rel.store!r}")
         # The annotation's target (a class, or a name when it was a forward reference), unless
         # relation(to=...) names it.
         self.target_spec: str | type[Any] = self.rel.to if self.rel.to is not None else cast("str | type[Any]", value_type)
         self._target: type[Model[Any]] | None = None
         super().__init__(str, replace(options, indexable=True, index=None))
         self.codec = self.own_codec()
+
+    def check_declaration(self) -> None:
+        # Here rather than in __init__: once bound, the errors can name the model and field.
+        if self.rel.on_delete not in _ON_DELETE:
+            raise self.implementation_error(f"has on_delete={self.rel.on_delete!r}: use one of {', '.join(_ON_DELETE)}")
+        if self.multi and self.rel.store != "hash":
+            raise self.implementation_error(f"has store={self.rel.store!r}: an M2M is always one structure of its own")
+        if self.rel.store not in ("hash", "string"):
+            raise self.implementation_error(f"has store={self.rel.store!r}: use 'hash' (a slot of the instance hash) "
+                                            f"or 'string' (a key of its own)")
+        super().check_declaration()
 
     def own_codec(self) -> Codec[object]:
         # Bound to this very field object: bind() gives each model's copy its own.
@@ -154,7 +159,7 @@ class BoundFK(BoundRelation[M_co]):
 
     def _raw(self) -> bytes | None:
         if self._field.kind == "islot":
-            return replies.optional_bytes(self._instance.database.execute("HGET", self.key, self._field.slot))
+            return replies.optional_bytes(self._read("HGET", self._field.slot))
         return replies.optional_bytes(self._read("GET"))
 
     def get(self: BoundFK[Model[P]]) -> P | None:
