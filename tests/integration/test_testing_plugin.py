@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from limpyd_typed import Database, Hash, UniquenessError, InstanceHash, List, Model, PK, Set, SortedSet, String, field
+from limpyd_typed import FK, M2M, Database, Hash, UniquenessError, InstanceHash, List, Model, PK, Set, SortedSet, String, field, relation
 from limpyd_typed.testing.plugin import ModelsBinder
 from limpyd_typed.testing.strategies import Kwargs, instances_of, kwargs_for, values_for
 
@@ -46,6 +46,31 @@ class Every(Model, namespace="strategies"):
 class Named(Model[str], namespace="strategies"):
     name: PK[str]
     size: InstanceHash[int] = field(default=0)
+
+
+class Linked(Model, namespace="strategies"):
+    owner: FK[Named] = relation(default=None, related_name="linked_owned")
+    boss: FK[Every] = relation(unique=True, related_name="linked_bossed")
+    peers: M2M[Linked] = relation(to="self", default=())
+
+
+@EXAMPLES
+@given(kwargs=kwargs_for(Linked))
+def test_relation_fields_draw_pks_of_their_target(limpyd_models: ModelsBinder, kwargs: Kwargs) -> None:
+    limpyd_models(Linked, Named, Every)
+    Linked.collection().delete()
+    linked = Linked(**kwargs)  # drawn pks need not exist: a relation is not checked for existence
+    assert kwargs["boss"] is None or isinstance(kwargs["boss"], int)  # an FK may always be None
+    assert linked.boss.get() == kwargs["boss"]
+    assert linked.owner.get() == kwargs.get("owner")
+    assert linked.peers.smembers() == kwargs.get("peers", set())
+    if kwargs["boss"] is not None:
+        assert list(Linked.collection(boss=kwargs["boss"])) == [linked.pk_value]
+
+
+def test_an_optional_fk_draws_none_sometimes_and_str_pks_otherwise() -> None:
+    assert find(values_for(Linked.owner), lambda v: v is None) is None
+    assert isinstance(find(values_for(Linked.owner), lambda v: v is not None), str)
 
 
 @EXAMPLES

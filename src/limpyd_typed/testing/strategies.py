@@ -7,6 +7,9 @@
   field, optional ones sometimes, multi-value fields as collections (set, list, dict).
 - ``instances_of(Person)``: instances created in ``Person``'s database from such kwargs.
 
+A relation field draws pks of its target's pk type (FK: or None), not instances: the pks need not
+exist, as in any write.
+
 Values honour the field's codec: ints are signed 64-bit, floats and Decimals finite, datetimes
 aware (fixed UTC offsets), Enum fields draw members, text holds no lone surrogate. Values of a
 unique field (and given pks) are never drawn twice in one example (one hypothesis test case): a
@@ -111,6 +114,13 @@ def _field_of(attr: object) -> Field[Any, Any, Any]:
 
 def _member_values(field: Field[Any, Any, Any]) -> st.SearchStrategy[object]:
     """One value of the field as the codec stores it (a member, for a multi-value field)."""
+    from ..fields.related import RelationField
+
+    if isinstance(field, RelationField):  # pks of the target (which need not exist, as in writes)
+        pk_field = field.target._pk_field()
+        pks = (st.integers(1, 2**63 - 1) if isinstance(pk_field, AutoPK)
+               else _for_hint(pk_field.value_type, pk_field.qualname))
+        return pks if field.multi else st.none() | pks
     return _for_hint(_non_null(field.value_type) if field.multi else field.value_type, field.qualname)
 
 
