@@ -489,8 +489,8 @@ WRONG: list[tuple[str, Callable[[Bike], object], str, object]] = [
     ("assign", _assign_wrong, "wheels", "4"),
     ("setnx", lambda b: b.wheels.setnx("x"), "wheels", "x"),  # type: ignore[arg-type]
     ("getset", lambda b: b.wheels.getset("x"), "wheels", "x"),  # type: ignore[arg-type]
-    ("append-bytes-to-str", lambda b: b.name.append(b"x"), "name", b"x"),
-    ("append-str-to-bytes", lambda b: b.chip.append("x"), "chip", "x"),
+    ("append-bytes-to-str", lambda b: b.name.append(b"x"), "name", b"x"),  # type: ignore[arg-type]
+    ("append-str-to-bytes", lambda b: b.chip.append("x"), "chip", "x"),  # type: ignore[arg-type]
     ("setrange-str-in-bytes", lambda b: b.chip.setrange(0, "x"), "chip", "x"),  # type: ignore[arg-type]
     ("unindexed", lambda b: b.note.set(1), "note", 1),  # type: ignore[arg-type]
     ("incr-by-str", lambda b: b.wheels.incr("2"), "wheels", "2"),  # type: ignore[arg-type]

@@ -91,6 +91,8 @@ def test_string_field_methods(db: Database, bike: FieldsBike) -> None:
     assert assert_type(label.append("de"), int) == 5
     assert assert_type(label.getrange(1, 3), bytes) == b"bcd"
     assert label.get() == "abcde"
+    with pytest.raises(InvalidValue, match="expected str, got bytes"):
+        label.append(b"\xff")  # type: ignore[arg-type]  # bytes on a str field
     with pytest.raises(InvalidValue, match="setrange"):
         label.setrange(0, "X")  # type: ignore[misc, arg-type]  # bytes fields only: it could cut a UTF-8 character
 
@@ -99,6 +101,8 @@ def test_string_field_methods(db: Database, bike: FieldsBike) -> None:
     assert assert_type(bike.raw.setbit(7, 1), int) == 0
     assert assert_type(bike.raw.get(), bytes | None) == b"\x01"
     assert assert_type(bike.raw.append(b"\x02"), int) == 2
+    with pytest.raises(InvalidValue):
+        bike.raw.append("text")  # type: ignore[arg-type]  # text on a bytes field
     assert assert_type(bike.raw.setrange(0, b"\x03"), int) == 2
 
     note = assert_type(bike.note, BoundString[str | None])

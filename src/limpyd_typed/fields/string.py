@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from .. import replies
 from .base import BoundField, Field
@@ -49,9 +49,13 @@ class BoundString(BoundField[T]):
         self._require("getrange", "str", "bytes")
         return replies.optional_bytes(self._read("GETRANGE", start, end)) or b""
 
+    @overload
+    def append(self: BoundString[str] | BoundString[str | None], value: str) -> int: ...
+    @overload
+    def append(self: BoundString[bytes] | BoundString[bytes | None], value: bytes) -> int: ...
     def append(self: BoundString[str] | BoundString[bytes] | BoundString[str | None] | BoundString[bytes | None],
                value: str | bytes) -> int:
-        """APPEND bytes or text to the value; returns the new length."""
+        """APPEND text to a str field, bytes to a bytes field; returns the new length in bytes."""
         self._require("append", "str", "bytes")
         return self._write_int("APPEND", self._field.encode(value))  # InvalidValue before any write
 
