@@ -36,6 +36,8 @@ def load_model(path: str) -> type[Model[Any]]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise UsageError(f"{path!r}: cannot import {module_name}: {exc}") from None
+    except Exception as exc:  # the module's own code failed (e.g. it starts an embedded server already running)
+        raise UsageError(f"{path!r}: importing {module_name} failed: {type(exc).__name__}: {exc}") from None
     found = getattr(module, name, None)
     if not (isinstance(found, type) and issubclass(found, Model)) or found.abstract:
         raise UsageError(f"{path!r}: {module_name}.{name} is not a concrete Model class")
@@ -82,7 +84,7 @@ class _Bars:
             bar.close()
 
 
-def _summary(report: IndexReport, verb: str, out: TextIO) -> None:
+def _summary(report: IndexReport, verb: str, out: TextIO, *, left: tuple[str, ...] = ()) -> None:
     print(f"{report.model}: read {report.instances_read} instances, {report.entries_read} index entries, "
           f"{report.keys_read} keys", file=out)
     for line in report.lines():
@@ -90,7 +92,7 @@ def _summary(report: IndexReport, verb: str, out: TextIO) -> None:
     kept = sum(len(items) for items in (report.stale, report.missing, report.duplicates, report.orphans))
     if kept < report.problems:
         print(f"  ... and {report.problems - kept} more", file=out)
-    counts = ", ".join(f"{n} {k}" for k, n in report.counts.items())
+    counts = ", ".join(f"{n} {k}" for k, n in report.counts.items() if k not in left)
     print(f"{report.model}: {verb} {counts}", file=out)
 
 
@@ -102,7 +104,7 @@ def _maintain(model: type[Model[Any]], database: Database, fix: bool, progress: 
     finally:
         bars.close()
     if fix:
-        _summary(report, "repaired", out)
+        _summary(report, "repaired", out, left=("duplicates",))
         if report.duplicate_count:
             print(f"{report.model}: {report.duplicate_count} unique value(s) held by several instances were "
                   "left as they are: change or delete the extra holders, then check again", file=out)
@@ -140,7 +142,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                         help="check: report index problems; rebuild: repair them; inspect: key layout, counts, memory")
     parser.add_argument("model", help="the model class, as module:Model")
     parser.add_argument("--url", help="the Redis server (default: the model's database, which reads REDIS_URL)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bars on stderr (default: when stderr is a terminal)")
     args = parser.parse_args(argv)
     stream = out or sys.stdout
     try:
@@ -149,7 +152,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    progress = not args.no_progress
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
     try:
         if args.command == "inspect":
             return _inspect(model, database, progress, stream)

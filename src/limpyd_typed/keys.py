@@ -65,6 +65,10 @@ class ModelKeys:
         """A fresh key for a stored collection (store() without a key)."""
         return f"{self.tag}:stored:{uuid.uuid4().hex}"
 
+    def scratch(self) -> str:
+        """A fresh key for check_indexes() to note the unique values it finds unindexed."""
+        return f"{self.tag}:check:{uuid.uuid4().hex}"
+
     def index(self, field_name: str) -> str:
         return f"{self.tag}:idx:{escape_part(field_name)}"
 
@@ -81,7 +85,7 @@ def unescape_part(escaped: str) -> bytes:
 
 def split_key(keys: ModelKeys, name: str) -> tuple[str, str, bytes] | None:
     """What a key of the model holds: ``("obj", "", pk)``, ``("f", field, pk)``, or
-    ``(kind, part, b"")`` for the model's own keys (pks, next_pk, idx, stored); None for a key
+    ``(kind, part, b"")`` for the model's own keys (pks, next_pk, idx, stored, check); None for a key
     outside the layout."""
     head = keys.tag + ":"
     if not name.startswith(head):
@@ -94,6 +98,6 @@ def split_key(keys: ModelKeys, name: str) -> tuple[str, str, bytes] | None:
             return "f", unescape_part(parts[1]).decode(), unescape_part(parts[2])
     except (UnicodeDecodeError, UnicodeEncodeError):
         return None
-    if parts[0] in ("pks", "next_pk", "idx", "stored"):
+    if parts[0] in ("pks", "next_pk", "idx", "stored", "check"):
         return parts[0], ":".join(parts[1:]), b""
     return None

@@ -172,8 +172,22 @@ def _scan_reply(reply: object) -> tuple[bytes, list[bytes]]:
     return str(replies.integer(reply[0])).encode(), replies.bytes_list(reply[1])
 
 
+class _Duplicates(_Collector[DuplicateUnique]):
+    """Duplicates, each (field, value) reported once: the instance scan and the index scan of a
+    check may both see one (remembered values are as many as the duplicates, which are problems)."""
+
+    def __init__(self, keep: int) -> None:
+        super().__init__(keep)
+        self._values: set[tuple[str, bytes]] = set()
+
+    def add(self, item: DuplicateUnique) -> None:
+        if (item.field, item.value) not in self._values:
+            self._values.add((item.field, item.value))
+            super().add(item)
+
+
 def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, Any, Any], fix: bool,
-                batch: int, stale: _Collector[StaleEntry], duplicates: _Collector[DuplicateUnique], progress: Progress | None) -> int:
+                batch: int, stale: _Collector[StaleEntry], duplicates: _Duplicates, progress: Progress | None) -> int:
     """Check (and fix) one field's index, page by page; returns how many members were read."""
     bound, read = b"-", 0
     # Pages are in lex order: a value held by several instances may only straddle two consecutive
@@ -202,29 +216,39 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
 
 
 def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batch: int,
-                    missing: _Collector[MissingEntry], progress: Progress | None) -> int:
+                    missing: _Collector[MissingEntry], duplicates: _Duplicates, progress: Progress | None) -> int:
     """Check (and fix) the entries of every live instance, SSCAN batch by batch; returns how many."""
     fields = _indexed(model)
-    keys = [model._keys.pks, *(f.index_key for f in fields)]
+    # Without fix, the script notes unindexed unique values here to find those held twice; removed
+    # at the end (and it expires, should this client die first).
+    scratch = model._keys.scratch()
+    keys = [model._keys.pks, *(f.index_key for f in fields), scratch]
     head: list[scripts.ScriptArg] = [_fix_flag(fix), len(fields)]
     for f in fields:
-        head += [f.kind, f.key_prefix, f.slot, f.index_form]
+        head += [f.kind, f.key_prefix, f.slot, f.index_form, "1" if f.index_mode == 2 else "0"]
     cursor, live = b"0", 0
-    while True:
-        cursor, pks = _scan_reply(database.execute("SSCAN", model._keys.pks, cursor, "COUNT", batch))
-        if pks and fields:
-            answer = scripts.MAINT_INSTANCES(database, keys, [*head, *pks])
-            assert isinstance(answer, list)
-            live += replies.integer(answer[0])
-            flat = replies.bytes_list(answer[1])
-            for n, entry, pk in zip(flat[::3], flat[1::3], flat[2::3]):
-                missing.add(MissingEntry(fields[int(n) - 1].qualname, unescape(entry), pk))
-        elif pks:
-            live += len(pks)
-        if progress:
-            progress("instances", len(pks))
-        if cursor == b"0":
-            return live
+    try:
+        while True:
+            cursor, pks = _scan_reply(database.execute("SSCAN", model._keys.pks, cursor, "COUNT", batch))
+            if pks and fields:
+                answer = scripts.MAINT_INSTANCES(database, keys, [*head, *pks])
+                assert isinstance(answer, list)
+                live += replies.integer(answer[0])
+                flat = replies.bytes_list(answer[1])
+                for n, entry, pk in zip(flat[::3], flat[1::3], flat[2::3]):
+                    missing.add(MissingEntry(fields[int(n) - 1].qualname, unescape(entry), pk))
+                for group in answer[2]:
+                    parts = replies.bytes_list(group)
+                    duplicates.add(DuplicateUnique(fields[int(parts[0]) - 1].qualname, unescape(parts[1]),
+                                                   tuple(sorted(parts[2:]))))
+            elif pks:
+                live += len(pks)
+            if progress:
+                progress("instances", len(pks))
+            if cursor == b"0":
+                return live
+    finally:
+        database.execute("DEL", scratch)
 
 
 def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: int,
@@ -261,10 +285,10 @@ def scan(model: type[Model[K]], *, fix: bool, database: Database | None = None, 
     db = database or model.database
     stale: _Collector[StaleEntry] = _Collector(keep)
     missing: _Collector[MissingEntry] = _Collector(keep)
-    duplicates: _Collector[DuplicateUnique] = _Collector(keep)
+    duplicates = _Duplicates(keep)
     orphans: _Collector[OrphanKey] = _Collector(keep)
     # Missing entries first: a repair then finds a unique value that the added entries show held twice.
-    instances = _scan_instances(db, model, fix, batch, missing, progress)
+    instances = _scan_instances(db, model, fix, batch, missing, duplicates, progress)
     entries = sum(_scan_index(db, model, f, fix, batch, stale, duplicates, progress) for f in _indexed(model))
     keys = _scan_keys(db, model, fix, batch, orphans, progress)
     return IndexReport(

@@ -50,7 +50,7 @@ def test_check_lists_the_problems_and_exits_1_then_rebuild_repairs_them(riders: 
     assert f"{TAG}:f:tags:9: orphan key of Rider.tags for pk=b'9', which does not exist" in out
     assert out.endswith("Rider: 3 problem(s)\n")
     code, out = run("rebuild", MODEL, "--url", riders)
-    assert code == 0 and "Rider: repaired 1 stale, 1 missing, 0 duplicates, 1 orphans" in out
+    assert code == 0 and "Rider: repaired 1 stale, 1 missing, 1 orphans" in out
     assert run("check", MODEL, "--url", riders)[0] == 0
 
 
@@ -76,10 +76,24 @@ def test_a_bad_model_path_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) 
     assert main(["check", "no_colon", "--no-progress"]) == 2
 
 
+def test_a_models_module_that_fails_to_import_exits_2_with_its_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "tests.integration.cli_broken_models:Rider"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert "importing tests.integration.cli_broken_models failed: RuntimeError: the server at /tmp/data is" in err
+
+
+def test_no_progress_bars_when_stderr_is_not_a_terminal(riders: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "limpyd_typed", "check", MODEL, "--url", riders],
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False)
+    assert result.returncode == 0 and result.stderr == ""
+
+
 def test_python_dash_m_runs_the_cli_with_progress_bars(riders: str, db: Database) -> None:
     db.connection.zadd(f"{TAG}:idx:team", {b"ghost\x00" + b"77": 0})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "limpyd_typed", "check", MODEL, "--url", riders],
+    result = subprocess.run([sys.executable, "-m", "limpyd_typed", "check", MODEL, "--url", riders, "--progress"],
                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False)
     assert result.returncode == 1, result.stderr
     assert "Rider: 1 problem(s)" in result.stdout

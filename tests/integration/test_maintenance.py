@@ -106,13 +106,26 @@ def test_a_unique_value_held_twice_is_reported_not_repaired(gears: Database) -> 
     assert Gear.check_indexes().ok
 
 
-def test_a_duplicate_hidden_by_a_missing_entry_shows_once_the_entry_is_rebuilt(gears: Database) -> None:
+def test_a_check_finds_a_duplicate_behind_a_missing_entry(gears: Database) -> None:
     populate(3)
     gears.connection.rpush(f"{TAG}:f:serials:3", "s0")  # raw: the index does not know pk 3 holds s0
-    assert Gear.check_indexes().missing == (MissingEntry("Gear.serials", b"s0", b"3"),)
+    report = Gear.check_indexes()
+    assert report.missing == (MissingEntry("Gear.serials", b"s0", b"3"),)
+    assert report.duplicates == (DuplicateUnique("Gear.serials", b"s0", (b"1", b"3")),)
     repaired = Gear.rebuild_indexes()
     assert repaired.missing_count == 1
     assert repaired.duplicates == (DuplicateUnique("Gear.serials", b"s0", (b"1", b"3")),)
+
+
+def test_a_check_finds_a_value_held_twice_where_neither_holder_is_indexed(gears: Database) -> None:
+    populate(4)
+    for pk in (b"2", b"4"):  # raw HSETs: both hold "hacked", the index still has their old names
+        gears.connection.hset(f"{TAG}:obj:{pk.decode()}", "name", "hacked")
+    report = Gear.check_indexes(batch=1)  # one pk per script: the second holder is met in another call
+    assert report.duplicates == (DuplicateUnique("Gear.name", b"hacked", (b"2", b"4")),)
+    assert (report.stale_count, report.missing_count, report.duplicate_count) == (2, 2, 1)
+    assert gears.connection.keys(f"{TAG}:check:*") == []  # the check's scratch set is gone
+    assert Gear.check_indexes().duplicate_count == 1  # a check changes nothing
 
 
 def test_orphan_keys_of_dead_pks_are_found_and_deleted(gears: Database) -> None:
