@@ -15,6 +15,7 @@ from typing_extensions import Self, TypeVar
 from .exceptions import ImplementationError
 
 if TYPE_CHECKING:
+    from .expressions import Condition
     from .fields.related import RelationField
     from .model import Model
     from .query import Collection
@@ -126,11 +127,13 @@ class RelatedCollection(Generic[M_co]):
         self._field = field
         self._instance = instance
 
-    def __call__(self: RelatedCollection[Model[P]], **filters: object) -> Collection[M_co, P, P]:
-        """The instances whose relation holds this instance, filtered by ``filters``; chain
-        ``.filter()``, ``.sort()``, ``.instances()`` as on any collection."""
+    def __call__(self: RelatedCollection[Model[P]], *conditions: Condition[M_co],
+                 **filters: object) -> Collection[M_co, P, P]:
+        """The instances whose relation holds this instance, filtered as ``filter()`` does
+        (``person.owned_groups(Group.private == 1)`` or ``private=1``); chain ``.filter()``,
+        ``.sort()``, ``.instances()`` as on any collection."""
         filters[self._field.name] = self._instance
-        return cast("Collection[M_co, P, P]", self._field.model.collection().filter(**filters))
+        return cast("Collection[M_co, P, P]", self._field.model.collection().filter(*cast("tuple[Any, ...]", conditions), **filters))
 
 
 class Related(Generic[M_co]):

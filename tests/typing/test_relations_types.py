@@ -104,6 +104,15 @@ def test_reverse_accessor_types() -> None:
     assert list(staff.filter(Clerk.name == "ann")) == [ann.pk.get()]
     with pytest.raises(QueryError):
         staff.filter(Shop.code == "P-1")  # type: ignore[arg-type]
+    Clerk(name="bob", shop=shop)
+    assert list(assert_type(shop.staff(Clerk.name == "ann"), Collection[Clerk, int, int])) == [ann.pk.get()]
+    with pytest.raises(QueryError):
+        shop.staff(Shop.code == "P-1")  # type: ignore[arg-type]  # a condition on another model
+    bob = Clerk(name="cid", friends=[ann])
+    assert list(assert_type(bob.friends(Clerk.name == "ann"), Collection[Clerk, int, int])) == [ann.pk.get()]
+    assert list(bob.friends.collection(Clerk.name == "zed")) == []
+    with pytest.raises(QueryError):
+        bob.friends(Shop.code == "P-1")  # type: ignore[arg-type]
 
 
 def test_relations_take_their_target_or_a_pk_and_nothing_else() -> None:

@@ -24,6 +24,7 @@ from .set import BoundSet
 from .sorted_set import BoundSortedSet, score_text
 
 if TYPE_CHECKING:
+    from ..expressions import Condition
     from ..model import Model
     from ..query import Collection
     from ..writes import Command
@@ -231,14 +232,14 @@ class BoundM2M(BoundRelation[M_co]):
         """The related instances, in the structure's order."""
         return cast("list[M_co]", self._field.instances_of(self._raw_pks()))
 
-    def collection(self: BoundM2M[Model[P]], **filters: object) -> Collection[M_co, P, P]:
-        """A collection of the related instances (their pks), filtered by ``filters``; chain
+    def collection(self: BoundM2M[Model[P]], *conditions: Condition[M_co], **filters: object) -> Collection[M_co, P, P]:
+        """A collection of the related instances (their pks), filtered as ``filter()`` does; chain
         ``.filter()``, ``.sort()``, ``.instances()`` as on any collection."""
-        collection = self._field.target.collection().filter(**filters).intersect(self.key)
+        collection = self._field.target.collection().filter(*conditions, **filters).intersect(self.key)
         return cast("Collection[M_co, P, P]", collection)
 
-    def __call__(self: BoundM2M[Model[P]], **filters: object) -> Collection[M_co, P, P]:
-        return cast("Collection[M_co, P, P]", self.collection(**filters))
+    def __call__(self: BoundM2M[Model[P]], *conditions: Condition[M_co], **filters: object) -> Collection[M_co, P, P]:
+        return cast("Collection[M_co, P, P]", self.collection(*cast("tuple[Any, ...]", conditions), **filters))
 
     def count(self) -> int:
         """How many related pks the field holds."""
