@@ -74,7 +74,7 @@ class Database:
     """
 
     def __init__(self, url: str | None = None, **redis_kwargs: object) -> None:
-        self._connection = _client(url, redis_kwargs)
+        self._connect(url, redis_kwargs)
         self._models: dict[tuple[str, str], type[Model[Any]]] = {}
         self.server: EmbeddedServer | None = None
 
@@ -159,8 +159,14 @@ class Database:
     def connect(self, url: str | None = None, **redis_kwargs: object) -> None:
         """Switch every model of this database to a new connection (same arguments as the constructor)."""
         previous = self._connection
-        self._connection = _client(url, redis_kwargs)
+        self._connect(url, redis_kwargs)
         previous.close()
+
+    def _connect(self, url: str | None, redis_kwargs: dict[str, object]) -> None:
+        self._connection = _client(url, redis_kwargs)
+        # Read once: relation writes compare locations on every value they encode.
+        settings = self._connection.connection_pool.connection_kwargs
+        self._location: tuple[object, ...] = tuple(settings.get(name) for name in ("host", "port", "path", "db"))
 
     def close(self) -> None:
         """Close the connection, and stop the embedded server if this database started one."""
@@ -187,8 +193,7 @@ class Database:
     def location(self) -> tuple[object, ...]:
         """Where the data lives (server address or socket, database number): two Database objects
         connected to one place host the same keys."""
-        settings = self._connection.connection_pool.connection_kwargs
-        return tuple(settings.get(name) for name in ("host", "port", "path", "db"))
+        return self._location
 
     def __repr__(self) -> str:
         return f"Database({self._connection!r})"

@@ -321,15 +321,24 @@ class Model(Generic[PKT]):
     @classmethod
     def use_database(cls, database: Database) -> None:
         """Host this model, and its subclasses without a database of their own, on ``database``."""
-        for model in [cls, *_subclasses(cls)]:
-            if model is not cls and model._database_is_own:
-                continue
-            if not model.abstract and getattr(model, "database", None) is not None:
+        cls._rehost(database)
+
+    @classmethod
+    def _rehost(cls, database: Database | None) -> None:
+        """Move this model and the subclasses taking their database from it to ``database``;
+        None: back to inheriting the database of its base (what the testing plugin undoes)."""
+        moving = [m for m in _hosted_with(cls) if not m.abstract]
+        for model in moving:
+            if getattr(model, "database", None) is not None:
                 model.database._unregister(model)
-            if not model.abstract:
-                database._register(model)
-        cls.database = database
-        cls._database_is_own = True
+        if database is not None:
+            cls.database = database
+        elif "database" in cls.__dict__:
+            del cls.database
+        cls._database_is_own = database is not None
+        for model in moving:
+            if getattr(model, "database", None) is not None:
+                model.database._register(model)
 
     def delete(self) -> None:
         """Delete the instance: all its fields and index entries, atomically."""
@@ -437,6 +446,16 @@ def _subclasses(cls: type[Model[Any]]) -> list[type[Model[Any]]]:
     out: list[type[Model[Any]]] = []
     for sub in cls.__subclasses__():
         out += [sub, *_subclasses(sub)]
+    return out
+
+
+def _hosted_with(cls: type[Model[Any]]) -> list[type[Model[Any]]]:
+    """``cls`` and the subclasses that take their database from it (not one with a database of its
+    own, nor that one's subclasses)."""
+    out = [cls]
+    for sub in cls.__subclasses__():
+        if not sub._database_is_own:
+            out += _hosted_with(sub)
     return out
 
 

@@ -33,6 +33,7 @@ from limpyd_typed import (
     replies,
 )
 from limpyd_typed.keys import ROOT, escape_part
+from limpyd_typed.testing import no_retry
 
 # -- helpers ---------------------------------------------------------------------------------------
 
@@ -701,3 +702,31 @@ def test_escaped_pk_does_not_collide_with_its_escape() -> None:
     first.delete()
     assert second.age.get() == 2
     assert MNamed.collection()[:] == ["a%3Ab"]
+
+
+def test_use_database_moves_the_subclasses_that_inherit_it_and_only_those(server_url: str) -> None:
+    first, second, third = (Database(server_url, retry=no_retry()) for _ in range(3))
+    try:
+        class Base(Model, namespace="hosting", database=first):
+            name: InstanceHash[str] = field(default="")
+
+        class Heir(Base):
+            pass
+
+        class Own(Base, database=second):  # a database of its own: its subclasses follow it
+            pass
+
+        class OwnHeir(Own):
+            pass
+
+        Base.use_database(third)
+        assert (Heir.database, Own.database, OwnHeir.database) == (third, second, second)
+        assert set(third._models.values()) == {Base, Heir}
+        assert set(second._models.values()) == {Own, OwnHeir} and first._models == {}
+        Heir.use_database(first)
+        Heir._rehost(None)  # back to inheriting Base's (what the testing plugin does after a test)
+        assert Heir.database is third and "database" not in Heir.__dict__
+        assert set(third._models.values()) == {Base, Heir} and first._models == {}
+    finally:
+        for database in (first, second, third):
+            database.close()

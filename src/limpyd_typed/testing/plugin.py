@@ -56,21 +56,13 @@ class ModelsBinder(Protocol):
 @pytest.fixture
 def limpyd_models(limpyd_db: Database) -> Iterator[ModelsBinder]:
     """``limpyd_models(Person, Team)``: host these models on ``limpyd_db`` for this test only."""
-    moved: list[tuple[type[Model[Any]], Database | None, bool]] = []
+    moved: list[tuple[type[Model[Any]], Database | None]] = []
 
     def bind(*models: type[Model[Any]]) -> None:
         for model in models:
-            moved.append((model, model.__dict__.get("database"), model._database_is_own))
+            moved.append((model, model.__dict__.get("database")))  # None: it inherited its base's
             model.use_database(limpyd_db)
 
     yield bind
-    for model, previous, was_own in reversed(moved):
-        if previous is not None:
-            model.use_database(previous)
-        else:  # it had no database of its own: inherit its base's again
-            limpyd_db._unregister(model)
-            del model.database
-            inherited = getattr(model, "database", None)
-            if inherited is not None and not model.abstract:
-                inherited._register(model)
-        model._database_is_own = was_own
+    for model, previous in reversed(moved):
+        model._rehost(previous)
