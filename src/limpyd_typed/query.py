@@ -22,11 +22,10 @@ from . import replies, scripts
 from .database import Arg
 from .exceptions import DoesNotExist, QueryError
 from .expressions import Attr, Condition, Selectable
-from .fields.base import BoundField
+from .fields.base import BoundField, Field
 from .planner import Plan, Planner, condition_from_keyword
 
 if TYPE_CHECKING:
-    from .fields.base import Field
     from .model import Model
 
 M = TypeVar("M", bound="Model[Any]")
@@ -80,21 +79,35 @@ class _Read:
     slot: str
     order: str  # how it sorts: "int" | "float" | "bytes"
     decode: Callable[[bytes | None], object]
+    # The same decoding for a present value, with nothing around it (a codec's own decoder, or a
+    # builtin): mapped over a whole column of results at C speed when none is missing. None: none.
+    fast: Callable[[bytes], object] | None = None
 
     @property
     def args(self) -> list[Arg]:
         return [self.mode, self.prefix, self.slot]
 
 
+def _fast_decoder(f: Field[Any, Any, Any]) -> Callable[[bytes], object] | None:
+    """What ``f.decode`` does, without its calls around the codec: None if a field class changes it."""
+    return f.codec.decoder if type(f).decode is Field.decode else None
+
+
 def _field_read(f: Field[Any, Any, Any]) -> _Read:
     if f.is_pk:
         model = f.model
-        return _Read(f.name, "pk", "", "", f.codec.sort_order, lambda raw: None if raw is None else model._decode_pk(raw))
-    return _Read(f.name, f.kind, f.key_prefix, f.slot, f.codec.sort_order, f.decode_optional)
+        from .model import Model
+
+        # A model may decode its pks its own way: then every pk goes through it.
+        own = getattr(model._decode_pk, "__func__", None) is not getattr(Model._decode_pk, "__func__", None)
+        fast = None if own else _fast_decoder(f)
+        return _Read(f.name, "pk", "", "", f.codec.sort_order, lambda raw: None if raw is None else model._decode_pk(raw),
+                     fast)
+    return _Read(f.name, f.kind, f.key_prefix, f.slot, f.codec.sort_order, f.decode_optional, _fast_decoder(f))
 
 
 def _score_read(key: str) -> _Read:
-    return _Read(SORTED_SCORE, "score", key, "", "float", lambda raw: None if raw is None else float(raw))
+    return _Read(SORTED_SCORE, "score", key, "", "float", lambda raw: None if raw is None else float(raw), float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +145,10 @@ class Collection(Generic[M, K, R]):
         self._shape = "pks"
         self._fetch: tuple[_Read, ...] = ()
         self._stored_key: str | None = None
-        # The rows (pk, fetched values...) of the first full run, reused by len(), iteration and
-        # indexing (as Django's QuerySet does): list(collection) is one round trip and one
-        # snapshot. Clones start empty.
-        self._cache: list[Row] | None = None
+        # The reply of the first full run (each result's pk then its fetched values, flat), reused
+        # by len(), iteration and indexing (as Django's QuerySet does): list(collection) is one
+        # round trip and one snapshot. Clones start empty.
+        self._cache: list[object] | None = None
         self._add(conditions, filters or {})
 
     # -- building ------------------------------------------------------------------------------
@@ -380,9 +393,8 @@ class Collection(Generic[M, K, R]):
         reply = self._execute(plan, args)
         remaining = replies.integer(reply[0])
         width = 1 + len(self._fetch)
-        flat = [replies.optional_bytes(item) for item in reply[1:-1]]
-        rows = [flat[i : i + width] for i in range(0, len(flat), width)]
-        items = [self._result(row) for row in rows]
+        rows = self._rows(reply[1:-1])
+        items = self._results(reply[1:-1])
         if remaining <= size or not rows:
             return Page(items, None, remaining)
         last_pk = rows[-1][0]
@@ -400,12 +412,40 @@ class Collection(Generic[M, K, R]):
         assert isinstance(reply, list)
         return cast("list[object]", reply)
 
+    def _flat(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[object]:
+        """One script: the condition, the sort, the slice, and the values of the fetched fields.
+
+        The reply after its total: each result's pk then its fetched values, flat.
+        """
+        return self._execute(*self._arguments(start, stop, step, count=False))[1:]
+
     def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[Row]:
-        """One script: the condition, the sort, the slice, and the values of the fetched fields."""
-        reply = self._execute(*self._arguments(start, stop, step, count=False))
+        """The rows (pk, fetched values...) of one run."""
+        return self._rows(self._flat(start, stop, step))
+
+    def _rows(self, flat: list[object]) -> list[Row]:
         width = 1 + len(self._fetch)
-        flat = [replies.optional_bytes(item) for item in reply[1:]]
-        return [flat[i : i + width] for i in range(0, len(flat), width)]
+        items = [replies.optional_bytes(item) for item in flat]
+        return [items[i : i + width] for i in range(0, len(items), width)]
+
+    def _results(self, flat: list[object]) -> list[R]:
+        """What a reply's rows yield, decoded a column at a time (one map per field, not a call per
+        value), and assembled by zip for values: the same as ``_result`` on each row."""
+        shape = self._shape
+        if shape == "instances":
+            return [self._result(row) for row in self._rows(flat)]
+        width = 1 + len(self._fetch)
+        if shape == "pks":
+            return cast("list[R]", _column(_field_read(self.model._pk_field()), flat[::width]))
+        columns = [_column(read, flat[i::width]) for i, read in enumerate(self._fetch, 1)]
+        if shape == "flat":
+            return cast("list[R]", columns[0])
+        if not columns:  # values_list() always reads a field; kept exact all the same
+            return [self._result(row) for row in self._rows(flat)]
+        if shape == "tuples":
+            return cast("list[R]", list(zip(*columns)))
+        names = [read.name for read in self._fetch]
+        return cast("list[R]", [dict(zip(names, values)) for values in zip(*columns)])
 
     def _result(self, row: Row) -> R:
         raw_pk = row[0]
@@ -422,13 +462,13 @@ class Collection(Generic[M, K, R]):
             return cast(R, tuple(values))
         return cast(R, {read.name: value for read, value in zip(self._fetch, values)})
 
-    def _all(self) -> list[Row]:
+    def _all(self) -> list[object]:
         if self._cache is None:
-            self._cache = self._run()
+            self._cache = self._flat()
         return self._cache
 
     def __iter__(self) -> Iterator[R]:
-        return iter([self._result(row) for row in self._all()])
+        return iter(self._results(self._all()))
 
     @overload
     def __getitem__(self, index: int) -> R: ...
@@ -441,12 +481,18 @@ class Collection(Generic[M, K, R]):
                     raise TypeError(f"slice indices must be integers or None, not {type(bound).__name__}")
             if index.step == 0:
                 raise ValueError("slice step cannot be zero")
-            rows = self._cache[index] if self._cache is not None else self._run(index.start, index.stop, index.step)
-            return [self._result(row) for row in rows]
+            if self._cache is not None:
+                return [self._result(row) for row in self._rows(self._cache)[index]]
+            return self._results(self._flat(index.start, index.stop, index.step))
         if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError(f"collection indices must be integers or slices, not {type(index).__name__}")
         if self._cache is not None:
-            return self._result(self._cache[index])
+            width = 1 + len(self._fetch)
+            count = len(self._cache) // width
+            at = index + count if index < 0 else index
+            if not 0 <= at < count:
+                raise IndexError("collection index out of range")
+            return self._result(self._rows(self._cache[at * width : (at + 1) * width])[0])
         found = self._run(index, index + 1 if index != -1 else None)
         if not found:
             raise IndexError("collection index out of range")
@@ -459,7 +505,7 @@ class Collection(Generic[M, K, R]):
 
     def __len__(self) -> int:
         """The number of results; runs the whole query once and keeps its results (see ``count``)."""
-        return len(self._all())
+        return len(self._all()) // (1 + len(self._fetch))
 
     def count(self) -> int:
         """How many instances match now, counted on the server (exact, one round trip, no pk sent back)."""
@@ -519,6 +565,18 @@ class Collection(Generic[M, K, R]):
 
 
 Row = list[bytes | None]
+
+
+def _column(read: _Read, raw: list[object]) -> list[object]:
+    """The decoded values of one fetched field over every result (raw: its values as replied)."""
+    fast = read.fast
+    if fast is not None and None not in raw:
+        try:
+            return list(map(fast, cast("list[bytes]", raw)))
+        except TypeError:  # not bytes: a reply shaped otherwise, checked one value at a time below
+            pass
+    decode = read.decode
+    return [decode(replies.optional_bytes(item)) for item in raw]
 
 
 class Page(NamedTuple, Generic[T1]):

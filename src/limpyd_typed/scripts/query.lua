@@ -181,20 +181,34 @@ end
 -- Whether the instance pk has an entry in the range of a range leaf on a single-value field,
 -- found from its value as the write scripts index it (the entry they wrote), without reading the
 -- range: the member (entry, NUL, escaped pk) is compared with the ZRANGEBYLEX bounds.
+-- The planner's bounds hold an entry (or a prefix of one) and never a pk: where a member falls
+-- depends on its entry alone, so the answer is kept per value, computed once.
 local function in_range(node, pk)
   local v = read_value(node.mode, node.prefix, node.slot, pk)
   if not v then return false end
+  local verdicts = node.verdicts
+  if not verdicts then
+    verdicts = {}
+    node.verdicts = verdicts
+  end
+  local known = verdicts[v]
+  if known ~= nil then return known end
   local m = esc_idx(norm(v, node.how)) .. "\0" .. esc_idx(pk)
-  if node.low == "+" or node.high == "-" then return false end
-  if node.low ~= "-" then
-    local c = bytes_cmp(m, node.low_at)
-    if c < 0 or (c == 0 and node.low_open) then return false end
+  local inside = true
+  if node.low == "+" or node.high == "-" then
+    inside = false
+  else
+    if node.low ~= "-" then
+      local c = bytes_cmp(m, node.low_at)
+      if c < 0 or (c == 0 and node.low_open) then inside = false end
+    end
+    if inside and node.high ~= "+" then
+      local c = bytes_cmp(m, node.high_at)
+      if c > 0 or (c == 0 and node.high_open) then inside = false end
+    end
   end
-  if node.high ~= "+" then
-    local c = bytes_cmp(m, node.high_at)
-    if c > 0 or (c == 0 and node.high_open) then return false end
-  end
-  return true
+  verdicts[v] = inside
+  return inside
 end
 
 -- How many instances a leaf holds, counted without reading it (ZLEXCOUNT is O(log N)).
