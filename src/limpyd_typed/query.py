@@ -498,6 +498,30 @@ class Collection(Generic[M, K, R]):
             raise IndexError("collection index out of range")
         return self._result(found[0])
 
+    def get(self, pk: K, /) -> R:
+        """The result with this pk (an instance, its pk or its values, as the collection yields),
+        if it exists and matches the collection; DoesNotExist otherwise. One round trip.
+
+        ``Person.collection().values_list(Person.name, Person.age).get(pk)`` reads an instance's
+        values by pk: its existence checked and its fields read by one script, atomically.
+        """
+        encoded = self.model._encode_pk(pk)
+        if self._condition is None and self._stored_key is None and all(
+            read.mode in ("pk", "islot", "string") for read in self._fetch
+        ):
+            reply = scripts.READ(self.model.database, [self.model._keys.pks], [encoded, *_read_args(self._fetch)])
+            if reply is None:
+                raise DoesNotExist(f"{self.model.__name__} pk={pk!r} does not exist")
+            assert isinstance(reply, list)
+            return self._results(cast("list[object]", reply))[0]
+        # Conditions, a stored collection or values read elsewhere: the query, with this pk ANDed.
+        clone = self._clone()
+        clone._add([Condition("pks", values=(encoded,))], {})
+        found = clone._results(clone._flat())
+        if not found:
+            raise DoesNotExist(f"{self.model.__name__} pk={pk!r} does not exist or does not match the collection")
+        return found[0]
+
     def first(self) -> R | None:
         """The first result (in the collection's order), or None when nothing matches: one round trip."""
         found = self[:1]
@@ -565,6 +589,30 @@ class Collection(Generic[M, K, R]):
 
 
 Row = list[bytes | None]
+
+
+def _read_args(fetch: tuple[_Read, ...]) -> list[Arg]:
+    """read.lua's arguments for these fields: consecutive slots of one hash as one group (one HMGET)."""
+    args: list[Arg] = []
+    slots: list[Arg] = []
+    prefix = ""
+    for read in fetch:
+        if read.mode == "islot" and slots and read.prefix == prefix:
+            slots.append(read.slot)
+            continue
+        if slots:
+            args += ["islot", prefix, len(slots), *slots]
+            slots = []
+        if read.mode == "islot":
+            prefix = read.prefix
+            slots = [read.slot]
+        elif read.mode == "string":
+            args += ["string", read.prefix]
+        else:
+            args.append("pk")
+    if slots:
+        args += ["islot", prefix, len(slots), *slots]
+    return args
 
 
 def _column(read: _Read, raw: list[object]) -> list[object]:
