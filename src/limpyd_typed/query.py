@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, Protocol, cast, overload
@@ -93,7 +94,19 @@ def _fast_decoder(f: Field[Any, Any, Any]) -> Callable[[bytes], object] | None:
     return f.codec.decoder if type(f).decode is Field.decode else None
 
 
+# Each field's _Read, made once: a collection built per call (``collection().values_list(...)``)
+# then costs a lookup per field. Weak keys: a model class that goes away takes its entries along.
+_READS: weakref.WeakKeyDictionary[Field[Any, Any, Any], _Read] = weakref.WeakKeyDictionary()
+
+
 def _field_read(f: Field[Any, Any, Any]) -> _Read:
+    found = _READS.get(f)
+    if found is None:
+        found = _READS[f] = _new_field_read(f)
+    return found
+
+
+def _new_field_read(f: Field[Any, Any, Any]) -> _Read:
     if f.is_pk:
         model = f.model
         from .model import Model
@@ -513,7 +526,7 @@ class Collection(Generic[M, K, R]):
             if reply is None:
                 raise DoesNotExist(f"{self.model.__name__} pk={pk!r} does not exist")
             assert isinstance(reply, list)
-            return self._results(cast("list[object]", reply))[0]
+            return self._result(self._rows(cast("list[object]", reply))[0])
         # Conditions, a stored collection or values read elsewhere: the query, with this pk ANDed.
         clone = self._clone()
         clone._add([Condition("pks", values=(encoded,))], {})
