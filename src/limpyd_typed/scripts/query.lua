@@ -109,11 +109,15 @@ local value_cache = {}
 -- The value of a single-value field of the instance pk (false when it has none).
 local function read_value(mode, prefix, slot, pk)
   if mode == "islot" or mode == "string" then
-    local id = prefix .. "\0" .. slot
-    local known = value_cache[id]
+    local of_prefix = value_cache[prefix]
+    if not of_prefix then
+      of_prefix = {}
+      value_cache[prefix] = of_prefix
+    end
+    local known = of_prefix[slot]
     if not known then
       known = {}
-      value_cache[id] = known
+      of_prefix[slot] = known
     end
     local v = known[pk]
     if v == nil then
@@ -376,47 +380,57 @@ local function cmp(a, b, order)
   return a < b and -1 or 1
 end
 
+-- Ints of at most 15 digits are exact doubles: when every int compared (cursor included) is one,
+-- they are compared as numbers, one < instead of cmp_int's string work per comparison.
+local function short_int(v)
+  return #v <= 15 or (#v == 16 and string.byte(v, 1) == 45)
+end
+local tie_numbers = pk_order == "int" and not (page and page.has_cursor and not short_int(page.pk))
+local key_numbers = value_order == "int"
+  and not (page and page.has_cursor and page.present and not short_int(page.value))
+
 local keys, ties, raws = {}, {}, {}
 local by_pk = sort_mode == "pk" and value_order == pk_order
 local missing = false
 for _, pk in ipairs(pks) do
   local t = sort_key(pk, pk_order)
+  if tie_numbers then
+    if short_int(t) then t = tonumber(t) else tie_numbers = false end
+  end
   ties[pk] = t
   if by_pk then
     raws[pk], keys[pk] = pk, t
   else
     local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
     raws[pk] = v
-    if v then keys[pk] = sort_key(v, value_order) else keys[pk], missing = false, true end
+    if v then
+      local k = sort_key(v, value_order)
+      if key_numbers then
+        if short_int(k) then k = tonumber(k) else key_numbers = false end
+      end
+      keys[pk] = k
+    else
+      keys[pk], missing = false, true
+    end
   end
 end
-
--- Ints of at most 15 digits are exact doubles: when every int compared (cursor included) is one,
--- they are compared as numbers, one < instead of cmp_int's string work per comparison.
-local function short_int(v)
-  return #v <= 15 or (#v == 16 and string.byte(v, 1) == 45)
-end
-local function all_short(map, extra)
-  if extra and not short_int(extra) then return false end
-  for _, v in pairs(map) do
-    if v and not short_int(v) then return false end
-  end
-  return true
-end
-local function to_numbers(map)
-  for pk, v in pairs(map) do
-    if v then map[pk] = tonumber(v) end
+-- A long int met after some were converted: back to the exact strings for every one.
+if pk_order == "int" then
+  if tie_numbers then
+    pk_order = "float"
+  else
+    for pk in pairs(ties) do ties[pk] = sort_key(pk, "int") end
   end
 end
-if pk_order == "int" and all_short(ties, page and page.has_cursor and page.pk or nil) then
-  to_numbers(ties)
-  if by_pk then keys = ties end
-  if by_pk then value_order = "float" end
-  pk_order = "float"
-end
-if value_order == "int" and all_short(keys, page and page.has_cursor and page.present and page.value or nil) then
-  to_numbers(keys)
-  value_order = "float"
+if by_pk then
+  keys = ties
+  value_order = pk_order
+elseif value_order == "int" then
+  if key_numbers then
+    value_order = "float"
+  else
+    for pk, v in pairs(raws) do keys[pk] = v and sort_key(v, "int") or false end
+  end
 end
 
 -- Missing values first, then by value, ties by pk: a total order, so slices are stable.
