@@ -343,8 +343,43 @@ if count_only then
   return {size_of(eval(tree))}
 end
 
-local pks = {}
-for pk in pairs(eval(tree)) do pks[#pks + 1] = pk end
+-- A lone equality sorted by pk (the plainest query) needs no comparison sort: ZRANGEBYLEX gives
+-- its members in byte order of their pks (they share the entry before them), and canonical
+-- non-negative ints in byte order, stably grouped by length, are in numeric order. nil: another
+-- query, or a pk that is not such an int (then the general way below).
+local function eq_by_pk()
+  if tree.op ~= "eq" or page or sort_mode ~= "pk" or value_order ~= "int" or pk_order ~= "int" then return nil end
+  local e, by_length, longest = tree.entry, {}, 0
+  for _, m in ipairs(redis.call("ZRANGEBYLEX", tree.idx, lex_bounds(e))) do
+    local pk = member_pk(m, e)
+    if not string.find(pk, "^[1-9]%d*$") and pk ~= "0" then return nil end
+    local n = #pk
+    local group = by_length[n]
+    if not group then
+      group = {}
+      by_length[n] = group
+      if n > longest then longest = n end
+    end
+    group[#group + 1] = pk
+  end
+  local out = {}
+  for n = 1, longest do
+    local group = by_length[n]
+    if group then
+      for _, pk in ipairs(group) do out[#out + 1] = pk end
+    end
+  end
+  if desc then
+    for i = 1, math.floor(#out / 2) do out[i], out[#out + 1 - i] = out[#out + 1 - i], out[i] end
+  end
+  return out
+end
+local ordered = eq_by_pk()
+
+local pks = ordered or {}
+if not ordered then
+  for pk in pairs(eval(tree)) do pks[#pks + 1] = pk end
+end
 
 -- Compare two decimal integers exactly, as text (a double would tie them above 2^53): -1, 0 or 1.
 local function cmp_int(a, b)
@@ -389,50 +424,6 @@ local tie_numbers = pk_order == "int" and not (page and page.has_cursor and not 
 local key_numbers = value_order == "int"
   and not (page and page.has_cursor and page.present and not short_int(page.value))
 
-local keys, ties, raws = {}, {}, {}
-local by_pk = sort_mode == "pk" and value_order == pk_order
-local missing = false
-for _, pk in ipairs(pks) do
-  local t = sort_key(pk, pk_order)
-  if tie_numbers then
-    if short_int(t) then t = tonumber(t) else tie_numbers = false end
-  end
-  ties[pk] = t
-  if by_pk then
-    raws[pk], keys[pk] = pk, t
-  else
-    local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
-    raws[pk] = v
-    if v then
-      local k = sort_key(v, value_order)
-      if key_numbers then
-        if short_int(k) then k = tonumber(k) else key_numbers = false end
-      end
-      keys[pk] = k
-    else
-      keys[pk], missing = false, true
-    end
-  end
-end
--- A long int met after some were converted: back to the exact strings for every one.
-if pk_order == "int" then
-  if tie_numbers then
-    pk_order = "float"
-  else
-    for pk in pairs(ties) do ties[pk] = sort_key(pk, "int") end
-  end
-end
-if by_pk then
-  keys = ties
-  value_order = pk_order
-elseif value_order == "int" then
-  if key_numbers then
-    value_order = "float"
-  else
-    for pk, v in pairs(raws) do keys[pk] = v and sort_key(v, "int") or false end
-  end
-end
-
 -- Missing values first, then by value, ties by pk: a total order, so slices are stable.
 -- -1, 0 or 1: the ascending order of (sort key, tie) pairs.
 local function compare(ka, ta, kb, tb)
@@ -445,34 +436,80 @@ local function compare(ka, ta, kb, tb)
   if c == 0 then c = cmp(ta, tb, pk_order) end
   return c
 end
-local less
-if missing or value_order == "int" or pk_order == "int" then
-  less = function(a, b)
-    local c = compare(keys[a], ties[a], keys[b], ties[b])
-    if desc then return c > 0 end
-    return c < 0
-  end
-elseif by_pk then
-  -- The common case of a plain query: by pk alone, one comparison.
-  if desc then less = function(a, b) return ties[a] > ties[b] end
-  else less = function(a, b) return ties[a] < ties[b] end end
-else
-  -- The same order as compare gives, without its calls: keys and ties compare with < here.
-  if desc then
-    less = function(a, b)
-      local ka, kb = keys[a], keys[b]
-      if ka ~= kb then return ka > kb end
-      return ties[a] > ties[b]
+local keys, ties, raws = {}, {}, {}
+if not ordered then
+  local by_pk = sort_mode == "pk" and value_order == pk_order
+  local missing = false
+  for _, pk in ipairs(pks) do
+    local t = sort_key(pk, pk_order)
+    if tie_numbers then
+      if short_int(t) then t = tonumber(t) else tie_numbers = false end
     end
+    ties[pk] = t
+    if by_pk then
+      raws[pk], keys[pk] = pk, t
+    else
+      local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
+      raws[pk] = v
+      if v then
+        local k = sort_key(v, value_order)
+        if key_numbers then
+          if short_int(k) then k = tonumber(k) else key_numbers = false end
+        end
+        keys[pk] = k
+      else
+        keys[pk], missing = false, true
+      end
+    end
+  end
+  -- A long int met after some were converted: back to the exact strings for every one.
+  if pk_order == "int" then
+    if tie_numbers then
+      pk_order = "float"
+    else
+      for pk in pairs(ties) do ties[pk] = sort_key(pk, "int") end
+    end
+  end
+  if by_pk then
+    keys = ties
+    value_order = pk_order
+  elseif value_order == "int" then
+    if key_numbers then
+      value_order = "float"
+    else
+      for pk, v in pairs(raws) do keys[pk] = v and sort_key(v, "int") or false end
+    end
+  end
+
+  local less
+  if missing or value_order == "int" or pk_order == "int" then
+    less = function(a, b)
+      local c = compare(keys[a], ties[a], keys[b], ties[b])
+      if desc then return c > 0 end
+      return c < 0
+    end
+  elseif by_pk then
+    -- The common case of a plain query: by pk alone, one comparison.
+    if desc then less = function(a, b) return ties[a] > ties[b] end
+    else less = function(a, b) return ties[a] < ties[b] end end
   else
-    less = function(a, b)
-      local ka, kb = keys[a], keys[b]
-      if ka ~= kb then return ka < kb end
-      return ties[a] < ties[b]
+    -- The same order as compare gives, without its calls: keys and ties compare with < here.
+    if desc then
+      less = function(a, b)
+        local ka, kb = keys[a], keys[b]
+        if ka ~= kb then return ka > kb end
+        return ties[a] > ties[b]
+      end
+    else
+      less = function(a, b)
+        local ka, kb = keys[a], keys[b]
+        if ka ~= kb then return ka < kb end
+        return ties[a] < ties[b]
+      end
     end
   end
+  table.sort(pks, less)
 end
-table.sort(pks, less)
 
 if page then
   -- Keyset pagination: what comes after the cursor's place in the order, wherever it now is, so
