@@ -361,7 +361,8 @@ class Collection(Generic[M, K, R]):
 
     # -- running -------------------------------------------------------------------------------
 
-    def _arguments(self, start: int | None, stop: int | None, step: int | None, count: bool) -> tuple[Plan, list[Arg]]:
+    def _arguments(self, start: int | None, stop: int | None, step: int | None, count: bool,
+                   bare: bool = False) -> tuple[Plan, list[Arg]]:
         planner = Planner(self.model, resolve=True)
         if self._stored_key is not None:
             stored: Condition[M] = Condition("stored", values=(self._stored_key,))
@@ -376,7 +377,7 @@ class Collection(Generic[M, K, R]):
         pk_order = self.model._pk_field().codec.sort_order
         args += [*read.args, "bytes" if sort.alpha else read.order, int(sort.desc), pk_order]
         args += ["" if v is None else v for v in (start, stop, step)]
-        args.append("count" if count else "")
+        args.append("count" if count else "bare" if bare else "")
         args.append(len(self._fetch))
         for fetched in self._fetch:
             args += fetched.args
@@ -405,9 +406,8 @@ class Collection(Generic[M, K, R]):
             args += list(_read_cursor(cursor, _sort_signature(sort)))
         reply = self._execute(plan, args)
         remaining = replies.integer(reply[0])
-        width = 1 + len(self._fetch)
-        rows = self._rows(reply[1:-1])
-        items = self._results(reply[1:-1])
+        rows = self._rows(reply[1:-1], 1)  # a page's rows hold pks: the last one makes the cursor
+        items = self._results(reply[1:-1], 1)
         if remaining <= size or not rows:
             return Page(items, None, remaining)
         last_pk = rows[-1][0]
@@ -425,50 +425,57 @@ class Collection(Generic[M, K, R]):
         assert isinstance(reply, list)
         return cast("list[object]", reply)
 
+    @property
+    def _lead(self) -> int:
+        """Items before the values in each row of a run: 1 (the pk), or 0 when a values shape needs
+        no pk (the script then leaves pks out of its reply: less to build, send and parse)."""
+        return 0 if self._shape in ("tuples", "flat", "dicts") and self._fetch else 1
+
     def _flat(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[object]:
         """One script: the condition, the sort, the slice, and the values of the fetched fields.
 
-        The reply after its total: each result's pk then its fetched values, flat.
+        The reply after its total: each result's pk (unless ``_lead`` is 0) then its fetched values, flat.
         """
-        return self._execute(*self._arguments(start, stop, step, count=False))[1:]
+        return self._execute(*self._arguments(start, stop, step, count=False, bare=self._lead == 0))[1:]
 
     def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[Row]:
-        """The rows (pk, fetched values...) of one run."""
-        return self._rows(self._flat(start, stop, step))
+        """The rows ([pk], fetched values...) of one run."""
+        return self._rows(self._flat(start, stop, step), self._lead)
 
-    def _rows(self, flat: list[object]) -> list[Row]:
-        width = 1 + len(self._fetch)
+    def _rows(self, flat: list[object], lead: int) -> list[Row]:
+        width = lead + len(self._fetch)
         items = [replies.optional_bytes(item) for item in flat]
         return [items[i : i + width] for i in range(0, len(items), width)]
 
-    def _results(self, flat: list[object]) -> list[R]:
+    def _results(self, flat: list[object], lead: int) -> list[R]:
         """What a reply's rows yield, decoded a column at a time (one map per field, not a call per
         value), and assembled by zip for values: the same as ``_result`` on each row."""
         shape = self._shape
         if shape == "instances":
-            return [self._result(row) for row in self._rows(flat)]
-        width = 1 + len(self._fetch)
+            return [self._result(row) for row in self._rows(flat, lead)]
+        width = lead + len(self._fetch)
         if shape == "pks":
             return cast("list[R]", _column(_field_read(self.model._pk_field()), flat[::width]))
-        columns = [_column(read, flat[i::width]) for i, read in enumerate(self._fetch, 1)]
+        columns = [_column(read, flat[i::width]) for i, read in enumerate(self._fetch, lead)]
         if shape == "flat":
             return cast("list[R]", columns[0])
         if not columns:  # values_list() always reads a field; kept exact all the same
-            return [self._result(row) for row in self._rows(flat)]
+            return [self._result(row) for row in self._rows(flat, lead)]
         if shape == "tuples":
             return cast("list[R]", list(zip(*columns)))
         names = [read.name for read in self._fetch]
         return cast("list[R]", [dict(zip(names, values)) for values in zip(*columns)])
 
     def _result(self, row: Row) -> R:
-        raw_pk = row[0]
-        assert raw_pk is not None
+        """What one row ([pk], fetched values...) yields."""
         shape = self._shape
-        if shape == "instances":
-            return cast(R, self.model._from_stored_pk(raw_pk))
-        if shape == "pks":
+        if shape in ("instances", "pks"):
+            raw_pk = row[0]
+            assert raw_pk is not None
+            if shape == "instances":
+                return cast(R, self.model._from_stored_pk(raw_pk))
             return cast(R, self.model._decode_pk(raw_pk))
-        values = [read.decode(raw) for read, raw in zip(self._fetch, row[1:])]
+        values = [read.decode(raw) for read, raw in zip(self._fetch, row[len(row) - len(self._fetch):])]
         if shape == "flat":
             return cast(R, values[0])
         if shape == "tuples":
@@ -481,7 +488,7 @@ class Collection(Generic[M, K, R]):
         return self._cache
 
     def __iter__(self) -> Iterator[R]:
-        return iter(self._results(self._all()))
+        return iter(self._results(self._all(), self._lead))
 
     @overload
     def __getitem__(self, index: int) -> R: ...
@@ -495,17 +502,17 @@ class Collection(Generic[M, K, R]):
             if index.step == 0:
                 raise ValueError("slice step cannot be zero")
             if self._cache is not None:
-                return [self._result(row) for row in self._rows(self._cache)[index]]
-            return self._results(self._flat(index.start, index.stop, index.step))
+                return [self._result(row) for row in self._rows(self._cache, self._lead)[index]]
+            return self._results(self._flat(index.start, index.stop, index.step), self._lead)
         if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError(f"collection indices must be integers or slices, not {type(index).__name__}")
         if self._cache is not None:
-            width = 1 + len(self._fetch)
+            width = self._lead + len(self._fetch)
             count = len(self._cache) // width
             at = index + count if index < 0 else index
             if not 0 <= at < count:
                 raise IndexError("collection index out of range")
-            return self._result(self._rows(self._cache[at * width : (at + 1) * width])[0])
+            return self._result(self._rows(self._cache[at * width : (at + 1) * width], self._lead)[0])
         found = self._run(index, index + 1 if index != -1 else None)
         if not found:
             raise IndexError("collection index out of range")
@@ -526,11 +533,11 @@ class Collection(Generic[M, K, R]):
             if reply is None:
                 raise DoesNotExist(f"{self.model.__name__} pk={pk!r} does not exist")
             assert isinstance(reply, list)
-            return self._result(self._rows(cast("list[object]", reply))[0])
+            return self._result(self._rows(cast("list[object]", reply), 1)[0])  # read.lua: pk first
         # Conditions, a stored collection or values read elsewhere: the query, with this pk ANDed.
         clone = self._clone()
         clone._add([Condition("pks", values=(encoded,))], {})
-        found = clone._results(clone._flat())
+        found = clone._results(clone._flat(), clone._lead)
         if not found:
             raise DoesNotExist(f"{self.model.__name__} pk={pk!r} does not exist or does not match the collection")
         return found[0]
@@ -542,7 +549,7 @@ class Collection(Generic[M, K, R]):
 
     def __len__(self) -> int:
         """The number of results; runs the whole query once and keeps its results (see ``count``)."""
-        return len(self._all()) // (1 + len(self._fetch))
+        return len(self._all()) // (self._lead + len(self._fetch))
 
     def count(self) -> int:
         """How many instances match now, counted on the server (exact, one round trip, no pk sent back)."""

@@ -4,7 +4,8 @@
 --   sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
 --   (orders: "int" exact decimal integers, "float" numbers, "decimal"/"datetime" exact by value
 --   through sortable(), "bytes"; ties are ordered by pk)
---   slice: start, stop, step ("" for None), then "count" to only count,
+--   slice: start, stop, step ("" for None), then "count" to only count, "bare" to leave pks out of
+--   the results (values only), or "",
 --   then F fields to read for each result: mode, key prefix (or key), hash slot
 --   (modes: "pk", "islot", "string", "score" = ZSCORE in a sorted set, "stored" = stored position),
 --   then optionally "store", key position, header, ttl ("" for none): keep the sorted pks in a list;
@@ -12,7 +13,8 @@
 --   value, its pk: the first `size` results after the cursor's place in the order.
 -- Keys of other instances (for sorting by a field) are named from the prefix in ARGV, which holds
 -- the model's hash tag: they live in the same cluster slot as KEYS[1].
--- Returns {total, pk, <its F values>, pk, ...} (just {total} when counting or storing).
+-- Returns {total, pk, <its F values>, pk, ...} ({total, <F values>, ...} when bare; just {total}
+-- when counting or storing).
 
 -- Parse the tree: each node is a table {op = ..., ...}.
 local pos = 1
@@ -53,6 +55,8 @@ local sort_mode, sort_prefix, sort_slot = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2
 local value_order, desc, pk_order = ARGV[pos + 3], ARGV[pos + 4] == "1", ARGV[pos + 5]
 local s_start, s_stop, s_step = ARGV[pos + 6], ARGV[pos + 7], ARGV[pos + 8]
 local count_only = ARGV[pos + 9] == "count"
+-- "bare": the results' values without their pks (the caller yields values only).
+local bare = ARGV[pos + 9] == "bare"
 local fetch, nfetch = {}, tonumber(ARGV[pos + 10])
 for i = 1, nfetch do
   local at = pos + 11 + (i - 1) * 3
@@ -562,7 +566,7 @@ local out = {len}
 local i = first
 while (step > 0 and i < stop) or (step < 0 and i > stop) do
   local pk = pks[i + 1]
-  out[#out + 1] = pk
+  if not bare then out[#out + 1] = pk end
   append_values(out, pk)
   i = i + step
 end
