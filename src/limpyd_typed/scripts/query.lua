@@ -443,7 +443,7 @@ end
 local keys, ties, raws = {}, {}, {}
 if not ordered then
   local by_pk = sort_mode == "pk" and value_order == pk_order
-  local missing = false
+  local missing, key_of = false, {}
   for _, pk in ipairs(pks) do
     local t = sort_key(pk, pk_order)
     if tie_numbers then
@@ -456,9 +456,14 @@ if not ordered then
       local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
       raws[pk] = v
       if v then
-        local k = sort_key(v, value_order)
-        if key_numbers then
-          if short_int(k) then k = tonumber(k) else key_numbers = false end
+        -- Values repeat (ages, statuses...): each one's key is computed once.
+        local k = key_of[v]
+        if k == nil then
+          k = sort_key(v, value_order)
+          if key_numbers then
+            if short_int(k) then k = tonumber(k) else key_numbers = false end
+          end
+          key_of[v] = k
         end
         keys[pk] = k
       else
