@@ -99,6 +99,8 @@ class Planner:
         # Read the values that are fields of other instances (city=me.city): when the collection
         # runs, not when it is built.
         self.resolve = resolve
+        # Whether the plan holds a value left to read when the collection runs (not resolving).
+        self.deferred = False
 
     def add(self, condition: Condition[Any] | None) -> Plan:
         if condition is None:
@@ -135,6 +137,7 @@ class Planner:
         if source._field.multi or not hasattr(source, "get"):
             raise QueryError(f"{f.qualname}: a filter value may be a single-value field, not {source!r}")
         if not self.resolve:
+            self.deferred = True
             return MISSING  # checked when the collection runs
         read: Callable[[], object] = getattr(source, "get")
         found = read()

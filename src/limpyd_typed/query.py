@@ -162,6 +162,9 @@ class Collection(Generic[M, K, R]):
         # by len(), iteration and indexing (as Django's QuerySet does): list(collection) is one
         # round trip and one snapshot. Clones start empty.
         self._cache: list[object] | None = None
+        # The plan compiled when the condition was checked, reused by every run unless it holds a
+        # value read at run time (``city=me.city``): a collection is compiled once, not twice.
+        self._plan: Plan | None = None
         self._add(conditions, filters or {})
 
     # -- building ------------------------------------------------------------------------------
@@ -179,8 +182,10 @@ class Collection(Generic[M, K, R]):
         combined = self._condition
         for condition in every:
             combined = condition if combined is None else combined & condition
-        Planner(self.model).add(combined)  # refuses, now, what the indexes cannot answer
+        planner = Planner(self.model)
+        plan = planner.add(combined)  # refuses, now, what the indexes cannot answer
         self._condition = combined
+        self._plan = None if planner.deferred else plan
 
     def filter(self, *conditions: Condition[M], **filters: object) -> Self:
         """A collection with these conditions added (ANDed: ``filter(a | b)`` for an OR).
@@ -356,6 +361,7 @@ class Collection(Generic[M, K, R]):
         clone = self._clone()
         clone._stored_key = key
         clone._condition = None
+        clone._plan = None
         clone._sort = None
         return clone
 
@@ -367,6 +373,8 @@ class Collection(Generic[M, K, R]):
         if self._stored_key is not None:
             stored: Condition[M] = Condition("stored", values=(self._stored_key,))
             plan = planner.add(stored if self._condition is None else stored & self._condition)
+        elif self._plan is not None:
+            plan = Plan(list(self._plan.keys), list(self._plan.tokens))  # runs extend their copy
         else:
             plan = planner.add(self._condition)
         args = plan.tokens
@@ -378,9 +386,9 @@ class Collection(Generic[M, K, R]):
         args += [*read.args, "bytes" if sort.alpha else read.order, int(sort.desc), pk_order]
         args += ["" if v is None else v for v in (start, stop, step)]
         args.append("count" if count else "bare" if bare else "")
-        args.append(len(self._fetch))
-        for fetched in self._fetch:
-            args += fetched.args
+        fetch = _read_args(self._fetch)
+        args.append(len(fetch))
+        args += fetch
         return plan, args
 
     def _effective_sort(self) -> _Sort:
@@ -612,7 +620,8 @@ Row = list[bytes | None]
 
 
 def _read_args(fetch: tuple[_Read, ...]) -> list[Arg]:
-    """read.lua's arguments for these fields: consecutive slots of one hash as one group (one HMGET)."""
+    """The scripts' arguments for these fields, in groups: consecutive slots of one hash as one
+    (one HMGET: "islot", prefix, n, slots...), "string"/"score"/"stored" and their prefix or key, "pk"."""
     args: list[Arg] = []
     slots: list[Arg] = []
     prefix = ""
@@ -626,10 +635,10 @@ def _read_args(fetch: tuple[_Read, ...]) -> list[Arg]:
         if read.mode == "islot":
             prefix = read.prefix
             slots = [read.slot]
-        elif read.mode == "string":
-            args += ["string", read.prefix]
-        else:
+        elif read.mode == "pk":
             args.append("pk")
+        else:
+            args += [read.mode, read.prefix]
     if slots:
         args += ["islot", prefix, len(slots), *slots]
     return args

@@ -6,8 +6,9 @@
 --   through sortable(), "bytes"; ties are ordered by pk)
 --   slice: start, stop, step ("" for None), then "count" to only count, "bare" to leave pks out of
 --   the results (values only), or "",
---   then F fields to read for each result: mode, key prefix (or key), hash slot
---   (modes: "pk", "islot", "string", "score" = ZSCORE in a sorted set, "stored" = stored position),
+--   then the fields to read for each result: a count of arguments, then groups of them (below:
+--   "islot" prefix n slots..., "string" prefix, "score" key = ZSCORE in a sorted set, "stored" key
+--   = stored position, "pk"),
 --   then optionally "store", key position, header, ttl ("" for none): keep the sorted pks in a list;
 --   or "page", size, then a cursor or nothing: "1"/"0" (the last item had a sort value), that raw
 --   value, its pk: the first `size` results after the cursor's place in the order.
@@ -57,21 +58,24 @@ local s_start, s_stop, s_step = ARGV[pos + 6], ARGV[pos + 7], ARGV[pos + 8]
 local count_only = ARGV[pos + 9] == "count"
 -- "bare": the results' values without their pks (the caller yields values only).
 local bare = ARGV[pos + 9] == "bare"
-local fetch, nfetch = {}, tonumber(ARGV[pos + 10])
-for i = 1, nfetch do
-  local at = pos + 11 + (i - 1) * 3
-  fetch[i] = {mode = ARGV[at], prefix = ARGV[at + 1], slot = ARGV[at + 2]}
-end
-local after = pos + 11 + nfetch * 3
--- Consecutive fields of the instance hash are read together: one HMGET per result, not one HGET
--- per field and result.
-local fetch_groups = {}
-for _, f in ipairs(fetch) do
-  local last = fetch_groups[#fetch_groups]
-  if f.mode == "islot" and last and last.mode == "islot" and last.prefix == f.prefix then
-    last.slots[#last.slots + 1] = f.slot
+-- The fields to read, as groups (fewer arguments to send): "islot", prefix, n, n hash slots (one
+-- HMGET per result: consecutive fields of the instance hash); "string" or "score" or "stored",
+-- then a prefix or key; "pk". ARGV[pos + 10] counts the arguments of the groups.
+local fetch_groups, at = {}, pos + 11
+local after = at + tonumber(ARGV[pos + 10])
+while at < after do
+  local mode = ARGV[at]
+  if mode == "islot" then
+    local slots = {}
+    for j = 1, tonumber(ARGV[at + 2]) do slots[j] = ARGV[at + 2 + j] end
+    fetch_groups[#fetch_groups + 1] = {mode = mode, prefix = ARGV[at + 1], slot = slots[1], slots = slots}
+    at = at + 3 + #slots
+  elseif mode == "pk" then
+    fetch_groups[#fetch_groups + 1] = {mode = mode, prefix = "", slot = "", slots = {""}}
+    at = at + 1
   else
-    fetch_groups[#fetch_groups + 1] = {mode = f.mode, prefix = f.prefix, slot = f.slot, slots = {f.slot}}
+    fetch_groups[#fetch_groups + 1] = {mode = mode, prefix = ARGV[at + 1], slot = "", slots = {""}}
+    at = at + 2
   end
 end
 local store = ARGV[after] == "store" and {key = KEYS[tonumber(ARGV[after + 1])], header = ARGV[after + 2],
