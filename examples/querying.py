@@ -29,6 +29,7 @@ oldest_first = Person.collection().sort(by="-age")
 rows = list(oldest_first.values_list(Person.name, Person.age))  # list[tuple[str | None, int | None]]
 assert rows[:2] == [("Ann", 45), ("John", 34)]
 assert oldest_first.instances()[0].name.get() == "Ann"
+assert Person.collection().values_list(Person.name, Person.age).get(3) == ("Ann", 45)  # by pk: one round trip
 assert Person.collection(Person.born < date(1995, 1, 1)).values("name")[0] == {"name": "John"}
 assert Person.collection(city="Paris").count() == 2 and Person.collection(city="Oslo").first() is None
 

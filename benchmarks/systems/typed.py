@@ -47,7 +47,8 @@ class Typed:
         self.db = db
         Person.use_database(db)
         City.use_database(db)
-        for script in (typed_scripts.CREATE, typed_scripts.WRITE, typed_scripts.DELETE, typed_scripts.QUERY):
+        for script in (typed_scripts.CREATE, typed_scripts.WRITE, typed_scripts.DELETE, typed_scripts.QUERY,
+                       typed_scripts.READ):
             db.execute("SCRIPT", "LOAD", script.source)
 
     def create(self, row: PersonRow) -> object:
@@ -55,8 +56,8 @@ class Typed:
 
     def get(self, pk: object) -> Values | None:
         assert isinstance(pk, int)
-        values = Person.get(pk).hgetall()
-        return (values.get("name"), values.get("city"), values.get("age"), values.get("email"), values.get("score"))
+        # One round trip: the existence check and the values, read by one script.
+        return Person.collection().values_list(*FIELDS).get(pk)
 
     def update(self, pk: object, city: str) -> None:
         assert isinstance(pk, int)

@@ -5,7 +5,10 @@ members of a value are an exact lex range, see indexes.py):
 
     and N <child>...      or N <child>...      not <child>      all
     eq <key> <entry> <parts>             the instances holding exactly this entry
-    range <key> <low> <high> <parts>     the instances with an entry in [low, high] (ZRANGEBYLEX bounds)
+    range <key> <low> <high> <parts> <mode> <prefix> <slot> <how>
+                                         the instances with an entry in [low, high] (ZRANGEBYLEX bounds);
+                                         mode, prefix, slot: how to read the field's single value of an
+                                         instance (mode "" when it has several), how: its index form
     pk <pk>                              the instance with this pk, if it exists
     members <key>                        the existing pks among the members of a set, list or sorted set
     stored <key>                         the existing pks of a stored collection (its list, after a header)
@@ -96,6 +99,8 @@ class Planner:
         # Read the values that are fields of other instances (city=me.city): when the collection
         # runs, not when it is built.
         self.resolve = resolve
+        # Whether the plan holds a value left to read when the collection runs (not resolving).
+        self.deferred = False
 
     def add(self, condition: Condition[Any] | None) -> Plan:
         if condition is None:
@@ -132,6 +137,7 @@ class Planner:
         if source._field.multi or not hasattr(source, "get"):
             raise QueryError(f"{f.qualname}: a filter value may be a single-value field, not {source!r}")
         if not self.resolve:
+            self.deferred = True
             return MISSING  # checked when the collection runs
         read: Callable[[], object] = getattr(source, "get")
         found = read()
@@ -191,6 +197,11 @@ class Planner:
                 return prefix
             return prefix + indexes.escape(f.index_value(f.encode(value)))
 
+        # A range leaf on a single-value field also says how to read that value, as the write scripts
+        # index it (kind, prefix, slot, index form), so the query script can test a few candidates
+        # by their value instead of reading the whole range (see query.lua).
+        single = f.kind in ("islot", "string") and sub_key is None
+        reader: list[Arg] = [f.kind, f.key_prefix, f.slot, f.index_form] if single else ["", "", "", ""]
         tokens = self.plan.tokens
         if op == "eq":
             tokens += ["eq", pos, entry(values[0]), parts]
@@ -201,7 +212,7 @@ class Planner:
         elif op == "startswith":
             start = prefix + (b"" if values[0] is MISSING else indexes.escape(f.encode(values[0])))
             after = _successor(start)
-            tokens += ["range", pos, b"[" + start, high_all if after is None else b"(" + after, parts]
+            tokens += ["range", pos, b"[" + start, high_all if after is None else b"(" + after, parts, *reader]
         else:
             low, high = low_all, high_all
             if op == "lt":
@@ -215,4 +226,4 @@ class Planner:
             else:  # between, inclusive
                 low = b"[" + entry(values[0]) + b"\x00"
                 high = b"(" + entry(values[1]) + b"\x01"
-            tokens += ["range", pos, low, high, parts]
+            tokens += ["range", pos, low, high, parts, *reader]

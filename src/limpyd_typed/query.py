@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, Protocol, cast, overload
@@ -22,11 +23,10 @@ from . import replies, scripts
 from .database import Arg
 from .exceptions import DoesNotExist, QueryError
 from .expressions import Attr, Condition, Selectable
-from .fields.base import BoundField
+from .fields.base import BoundField, Field
 from .planner import Plan, Planner, condition_from_keyword
 
 if TYPE_CHECKING:
-    from .fields.base import Field
     from .model import Model
 
 M = TypeVar("M", bound="Model[Any]")
@@ -80,21 +80,47 @@ class _Read:
     slot: str
     order: str  # how it sorts: "int" | "float" | "bytes"
     decode: Callable[[bytes | None], object]
+    # The same decoding for a present value, with nothing around it (a codec's own decoder, or a
+    # builtin): mapped over a whole column of results at C speed when none is missing. None: none.
+    fast: Callable[[bytes], object] | None = None
 
     @property
     def args(self) -> list[Arg]:
         return [self.mode, self.prefix, self.slot]
 
 
+def _fast_decoder(f: Field[Any, Any, Any]) -> Callable[[bytes], object] | None:
+    """What ``f.decode`` does, without its calls around the codec: None if a field class changes it."""
+    return f.codec.decoder if type(f).decode is Field.decode else None
+
+
+# Each field's _Read, made once: a collection built per call (``collection().values_list(...)``)
+# then costs a lookup per field. Weak keys: a model class that goes away takes its entries along.
+_READS: weakref.WeakKeyDictionary[Field[Any, Any, Any], _Read] = weakref.WeakKeyDictionary()
+
+
 def _field_read(f: Field[Any, Any, Any]) -> _Read:
+    found = _READS.get(f)
+    if found is None:
+        found = _READS[f] = _new_field_read(f)
+    return found
+
+
+def _new_field_read(f: Field[Any, Any, Any]) -> _Read:
     if f.is_pk:
         model = f.model
-        return _Read(f.name, "pk", "", "", f.codec.sort_order, lambda raw: None if raw is None else model._decode_pk(raw))
-    return _Read(f.name, f.kind, f.key_prefix, f.slot, f.codec.sort_order, f.decode_optional)
+        from .model import Model
+
+        # A model may decode its pks its own way: then every pk goes through it.
+        own = getattr(model._decode_pk, "__func__", None) is not getattr(Model._decode_pk, "__func__", None)
+        fast = None if own else _fast_decoder(f)
+        return _Read(f.name, "pk", "", "", f.codec.sort_order, lambda raw: None if raw is None else model._decode_pk(raw),
+                     fast)
+    return _Read(f.name, f.kind, f.key_prefix, f.slot, f.codec.sort_order, f.decode_optional, _fast_decoder(f))
 
 
 def _score_read(key: str) -> _Read:
-    return _Read(SORTED_SCORE, "score", key, "", "float", lambda raw: None if raw is None else float(raw))
+    return _Read(SORTED_SCORE, "score", key, "", "float", lambda raw: None if raw is None else float(raw), float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +158,13 @@ class Collection(Generic[M, K, R]):
         self._shape = "pks"
         self._fetch: tuple[_Read, ...] = ()
         self._stored_key: str | None = None
-        # The rows (pk, fetched values...) of the first full run, reused by len(), iteration and
-        # indexing (as Django's QuerySet does): list(collection) is one round trip and one
-        # snapshot. Clones start empty.
-        self._cache: list[Row] | None = None
+        # The reply of the first full run (each result's pk then its fetched values, flat), reused
+        # by len(), iteration and indexing (as Django's QuerySet does): list(collection) is one
+        # round trip and one snapshot. Clones start empty.
+        self._cache: list[object] | None = None
+        # The plan compiled when the condition was checked, reused by every run unless it holds a
+        # value read at run time (``city=me.city``): a collection is compiled once, not twice.
+        self._plan: Plan | None = None
         self._add(conditions, filters or {})
 
     # -- building ------------------------------------------------------------------------------
@@ -153,8 +182,10 @@ class Collection(Generic[M, K, R]):
         combined = self._condition
         for condition in every:
             combined = condition if combined is None else combined & condition
-        Planner(self.model).add(combined)  # refuses, now, what the indexes cannot answer
+        planner = Planner(self.model)
+        plan = planner.add(combined)  # refuses, now, what the indexes cannot answer
         self._condition = combined
+        self._plan = None if planner.deferred else plan
 
     def filter(self, *conditions: Condition[M], **filters: object) -> Self:
         """A collection with these conditions added (ANDed: ``filter(a | b)`` for an OR).
@@ -330,16 +361,20 @@ class Collection(Generic[M, K, R]):
         clone = self._clone()
         clone._stored_key = key
         clone._condition = None
+        clone._plan = None
         clone._sort = None
         return clone
 
     # -- running -------------------------------------------------------------------------------
 
-    def _arguments(self, start: int | None, stop: int | None, step: int | None, count: bool) -> tuple[Plan, list[Arg]]:
+    def _arguments(self, start: int | None, stop: int | None, step: int | None, count: bool,
+                   bare: bool = False) -> tuple[Plan, list[Arg]]:
         planner = Planner(self.model, resolve=True)
         if self._stored_key is not None:
             stored: Condition[M] = Condition("stored", values=(self._stored_key,))
             plan = planner.add(stored if self._condition is None else stored & self._condition)
+        elif self._plan is not None:
+            plan = Plan(list(self._plan.keys), list(self._plan.tokens))  # runs extend their copy
         else:
             plan = planner.add(self._condition)
         args = plan.tokens
@@ -350,10 +385,10 @@ class Collection(Generic[M, K, R]):
         pk_order = self.model._pk_field().codec.sort_order
         args += [*read.args, "bytes" if sort.alpha else read.order, int(sort.desc), pk_order]
         args += ["" if v is None else v for v in (start, stop, step)]
-        args.append("count" if count else "")
-        args.append(len(self._fetch))
-        for fetched in self._fetch:
-            args += fetched.args
+        args.append("count" if count else "bare" if bare else "")
+        fetch = _read_args(self._fetch)
+        args.append(len(fetch))
+        args += fetch
         return plan, args
 
     def _effective_sort(self) -> _Sort:
@@ -379,10 +414,8 @@ class Collection(Generic[M, K, R]):
             args += list(_read_cursor(cursor, _sort_signature(sort)))
         reply = self._execute(plan, args)
         remaining = replies.integer(reply[0])
-        width = 1 + len(self._fetch)
-        flat = [replies.optional_bytes(item) for item in reply[1:-1]]
-        rows = [flat[i : i + width] for i in range(0, len(flat), width)]
-        items = [self._result(row) for row in rows]
+        rows = self._rows(reply[1:-1], 1)  # a page's rows hold pks: the last one makes the cursor
+        items = self._results(reply[1:-1], 1)
         if remaining <= size or not rows:
             return Page(items, None, remaining)
         last_pk = rows[-1][0]
@@ -400,35 +433,70 @@ class Collection(Generic[M, K, R]):
         assert isinstance(reply, list)
         return cast("list[object]", reply)
 
-    def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[Row]:
-        """One script: the condition, the sort, the slice, and the values of the fetched fields."""
-        reply = self._execute(*self._arguments(start, stop, step, count=False))
-        width = 1 + len(self._fetch)
-        flat = [replies.optional_bytes(item) for item in reply[1:]]
-        return [flat[i : i + width] for i in range(0, len(flat), width)]
+    @property
+    def _lead(self) -> int:
+        """Items before the values in each row of a run: 1 (the pk), or 0 when a values shape needs
+        no pk (the script then leaves pks out of its reply: less to build, send and parse)."""
+        return 0 if self._shape in ("tuples", "flat", "dicts") and self._fetch else 1
 
-    def _result(self, row: Row) -> R:
-        raw_pk = row[0]
-        assert raw_pk is not None
+    def _flat(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[object]:
+        """One script: the condition, the sort, the slice, and the values of the fetched fields.
+
+        The reply after its total: each result's pk (unless ``_lead`` is 0) then its fetched values, flat.
+        """
+        return self._execute(*self._arguments(start, stop, step, count=False, bare=self._lead == 0))[1:]
+
+    def _run(self, start: int | None = None, stop: int | None = None, step: int | None = None) -> list[Row]:
+        """The rows ([pk], fetched values...) of one run."""
+        return self._rows(self._flat(start, stop, step), self._lead)
+
+    def _rows(self, flat: list[object], lead: int) -> list[Row]:
+        width = lead + len(self._fetch)
+        items = [replies.optional_bytes(item) for item in flat]
+        return [items[i : i + width] for i in range(0, len(items), width)]
+
+    def _results(self, flat: list[object], lead: int) -> list[R]:
+        """What a reply's rows yield, decoded a column at a time (one map per field, not a call per
+        value), and assembled by zip for values: the same as ``_result`` on each row."""
         shape = self._shape
         if shape == "instances":
-            return cast(R, self.model._from_stored_pk(raw_pk))
+            return [self._result(row) for row in self._rows(flat, lead)]
+        width = lead + len(self._fetch)
         if shape == "pks":
+            return cast("list[R]", _column(_field_read(self.model._pk_field()), flat[::width]))
+        columns = [_column(read, flat[i::width]) for i, read in enumerate(self._fetch, lead)]
+        if shape == "flat":
+            return cast("list[R]", columns[0])
+        if not columns:  # values_list() always reads a field; kept exact all the same
+            return [self._result(row) for row in self._rows(flat, lead)]
+        if shape == "tuples":
+            return cast("list[R]", list(zip(*columns)))
+        names = [read.name for read in self._fetch]
+        return cast("list[R]", [dict(zip(names, values)) for values in zip(*columns)])
+
+    def _result(self, row: Row) -> R:
+        """What one row ([pk], fetched values...) yields."""
+        shape = self._shape
+        if shape in ("instances", "pks"):
+            raw_pk = row[0]
+            assert raw_pk is not None
+            if shape == "instances":
+                return cast(R, self.model._from_stored_pk(raw_pk))
             return cast(R, self.model._decode_pk(raw_pk))
-        values = [read.decode(raw) for read, raw in zip(self._fetch, row[1:])]
+        values = [_decoded(read, raw) for read, raw in zip(self._fetch, row[len(row) - len(self._fetch):])]
         if shape == "flat":
             return cast(R, values[0])
         if shape == "tuples":
             return cast(R, tuple(values))
         return cast(R, {read.name: value for read, value in zip(self._fetch, values)})
 
-    def _all(self) -> list[Row]:
+    def _all(self) -> list[object]:
         if self._cache is None:
-            self._cache = self._run()
+            self._cache = self._flat()
         return self._cache
 
     def __iter__(self) -> Iterator[R]:
-        return iter([self._result(row) for row in self._all()])
+        return iter(self._results(self._all(), self._lead))
 
     @overload
     def __getitem__(self, index: int) -> R: ...
@@ -441,16 +509,46 @@ class Collection(Generic[M, K, R]):
                     raise TypeError(f"slice indices must be integers or None, not {type(bound).__name__}")
             if index.step == 0:
                 raise ValueError("slice step cannot be zero")
-            rows = self._cache[index] if self._cache is not None else self._run(index.start, index.stop, index.step)
-            return [self._result(row) for row in rows]
+            if self._cache is not None:
+                return [self._result(row) for row in self._rows(self._cache, self._lead)[index]]
+            return self._results(self._flat(index.start, index.stop, index.step), self._lead)
         if isinstance(index, bool) or not isinstance(index, int):
             raise TypeError(f"collection indices must be integers or slices, not {type(index).__name__}")
         if self._cache is not None:
-            return self._result(self._cache[index])
+            width = self._lead + len(self._fetch)
+            count = len(self._cache) // width
+            at = index + count if index < 0 else index
+            if not 0 <= at < count:
+                raise IndexError("collection index out of range")
+            return self._result(self._rows(self._cache[at * width : (at + 1) * width], self._lead)[0])
         found = self._run(index, index + 1 if index != -1 else None)
         if not found:
             raise IndexError("collection index out of range")
         return self._result(found[0])
+
+    def get(self, pk: K, /) -> R:
+        """The result with this pk (an instance, its pk or its values, as the collection yields),
+        if it exists and matches the collection; DoesNotExist otherwise. One round trip.
+
+        ``Person.collection().values_list(Person.name, Person.age).get(pk)`` reads an instance's
+        values by pk: its existence checked and its fields read by one script, atomically.
+        """
+        encoded = self.model._encode_pk(pk)
+        if self._condition is None and self._stored_key is None and all(
+            read.mode in ("pk", "islot", "string") for read in self._fetch
+        ):
+            reply = scripts.READ(self.model.database, [self.model._keys.pks], [encoded, *_read_args(self._fetch)])
+            if reply is None:
+                raise DoesNotExist(f"{self.model.__name__} pk={pk!r} does not exist")
+            assert isinstance(reply, list)
+            return self._result(self._rows(cast("list[object]", reply), 1)[0])  # read.lua: pk first
+        # Conditions, a stored collection or values read elsewhere: the query, with this pk ANDed.
+        clone = self._clone()
+        clone._add([Condition("pks", values=(encoded,))], {})
+        found = clone._results(clone._flat(), clone._lead)
+        if not found:
+            raise DoesNotExist(f"{self.model.__name__} pk={pk!r} does not exist or does not match the collection")
+        return found[0]
 
     def first(self) -> R | None:
         """The first result (in the collection's order), or None when nothing matches: one round trip."""
@@ -459,7 +557,7 @@ class Collection(Generic[M, K, R]):
 
     def __len__(self) -> int:
         """The number of results; runs the whole query once and keeps its results (see ``count``)."""
-        return len(self._all())
+        return len(self._all()) // (self._lead + len(self._fetch))
 
     def count(self) -> int:
         """How many instances match now, counted on the server (exact, one round trip, no pk sent back)."""
@@ -519,6 +617,51 @@ class Collection(Generic[M, K, R]):
 
 
 Row = list[bytes | None]
+
+
+def _read_args(fetch: tuple[_Read, ...]) -> list[Arg]:
+    """The scripts' arguments for these fields, in groups: consecutive slots of one hash as one
+    (one HMGET: "islot", prefix, n, slots...), "string"/"score"/"stored" and their prefix or key, "pk"."""
+    args: list[Arg] = []
+    slots: list[Arg] = []
+    prefix = ""
+    for read in fetch:
+        if read.mode == "islot" and slots and read.prefix == prefix:
+            slots.append(read.slot)
+            continue
+        if slots:
+            args += ["islot", prefix, len(slots), *slots]
+            slots = []
+        if read.mode == "islot":
+            prefix = read.prefix
+            slots = [read.slot]
+        elif read.mode == "pk":
+            args.append("pk")
+        else:
+            args += [read.mode, read.prefix]
+    if slots:
+        args += ["islot", prefix, len(slots), *slots]
+    return args
+
+
+def _decoded(read: _Read, raw: bytes | None) -> object:
+    """One value, through the codec's own decoder when the field has one (fewer calls than decode)."""
+    if raw is None:
+        return None
+    fast = read.fast
+    return fast(raw) if fast is not None else read.decode(raw)
+
+
+def _column(read: _Read, raw: list[object]) -> list[object]:
+    """The decoded values of one fetched field over every result (raw: its values as replied)."""
+    fast = read.fast
+    if fast is not None and None not in raw:
+        try:
+            return list(map(fast, cast("list[bytes]", raw)))
+        except TypeError:  # not bytes: a reply shaped otherwise, checked one value at a time below
+            pass
+    decode = read.decode
+    return [decode(replies.optional_bytes(item)) for item in raw]
 
 
 class Page(NamedTuple, Generic[T1]):

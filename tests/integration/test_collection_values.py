@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from typing_extensions import assert_type
 
-from limpyd_typed import Collection, Database, InstanceHash, Model, QueryError, Set, String, field, replies
+from limpyd_typed import (Collection, Database, DoesNotExist, InstanceHash, InvalidValue, Model, QueryError, Set,
+                          String, field, replies)
 from tests.conftest import RoundTrips
 
 NS = "values"
@@ -94,3 +95,52 @@ def test_delete_removes_every_match_with_its_index_entries(db: Database) -> None
     remaining = {k.decode() for k in replies.bytes_list(db.execute("KEYS", "*"))}
     assert not any(k.endswith((":1", ":3")) for k in remaining)
     assert Person.collection(lastname="Smith").delete() == 0
+
+
+# -- get(pk): one instance's values by pk ------------------------------------------------------------
+
+def test_get_reads_values_by_pk_in_one_round_trip(round_trips: RoundTrips) -> None:
+    Person.collection().values_list(Person.lastname).get(1)  # warm the script cache
+    with round_trips as rt:
+        row = Person.collection().values_list(Person.lastname, Person.birth, Person.motto).get(1)
+    assert rt.count == 1
+    assert_type(row, tuple[str | None, date | None, str | None])
+    assert row == ("Smith", date(1960, 5, 1), "go")
+    # missing values are None; a String field is read from its own key
+    assert Person.collection().values_list(Person.birth, Person.motto).get(4) == (None, None)
+    assert Person.collection().values("pk", "firstname").get(3) == {"pk": 3, "firstname": "Emily"}
+    assert Person.collection().values_list(Person.firstname, flat=True).get(2) == "John"
+    assert Person.collection().values_list().get(2) == (2, "John", "Doe", date(1965, 1, 1), None)
+    assert Person.collection().get(2) == 2
+    instance = Person.collection().instances().get(2)
+    assert_type(instance, Person)
+    assert instance == Person.lazy_connect(2)
+
+
+def test_get_raises_does_not_exist_in_one_round_trip(round_trips: RoundTrips) -> None:
+    Person.collection().get(1)  # warm the script cache
+    with round_trips as rt, pytest.raises(DoesNotExist, match="pk=99 does not exist"):
+        Person.collection().values_list(Person.firstname).get(99)
+    assert rt.count == 1
+    Person.lazy_connect(1).delete()
+    with pytest.raises(DoesNotExist):
+        Person.collection().instances().get(1)
+
+
+def test_get_on_a_filtered_collection_needs_the_pk_to_match(round_trips: RoundTrips) -> None:
+    johns = Person.collection(firstname="John").values_list(Person.lastname, flat=True)
+    assert johns.get(2) == "Doe"
+    with round_trips as rt, pytest.raises(DoesNotExist, match="does not match the collection"):
+        johns.get(3)
+    assert rt.count == 1
+    with pytest.raises(DoesNotExist):
+        johns.get(99)
+    stored = Person.collection(lastname="Smith").store()
+    assert stored.values_list(Person.firstname, flat=True).get(3) == "Emily"
+    with pytest.raises(DoesNotExist):
+        stored.get(2)
+
+
+def test_get_refuses_a_pk_of_another_type() -> None:
+    with pytest.raises(InvalidValue):
+        Person.collection().get("x")  # type: ignore[arg-type]

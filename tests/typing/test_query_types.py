@@ -156,6 +156,19 @@ def test_filter_keeps_the_collection_type(people: list[TPerson]) -> None:
     assert assert_type(TPerson.collection(headers__from__startswith="x")[0], int) == 1
 
 
+def test_get_by_pk_is_typed_by_the_collection(people: list[TPerson]) -> None:
+    # get(pk) takes the model's pk type and gives what the collection yields.
+    every = TPerson.collection()
+    assert assert_type(every.get(1), int) == 1
+    assert assert_type(every.instances().get(1), TPerson) == people[0]
+    row = assert_type(every.values_list(TPerson.name, TPerson.age).get(1), tuple[str | None, int | None])
+    assert row == (people[0].name.get(), people[0].age.get())
+    assert assert_type(every.values_list(TPerson.price, flat=True).get(1), Decimal | None) == people[0].price.get()
+    assert isinstance(assert_type(every.values("name").get(1), dict[str, object]), dict)
+    with pytest.raises(InvalidValue):
+        every.get("1x")  # type: ignore[arg-type]
+
+
 def test_rejected_conditions(people: list[TPerson]) -> None:
     # An operator the field's value type does not have: QueryError when the collection is built
     # (the index cannot answer it either: a range index is refused on bool, UUID and Enum).

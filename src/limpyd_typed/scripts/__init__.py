@@ -1,6 +1,6 @@
 """The server-side scripts and the one place that loads and calls them.
 
-Each script is ``prelude.lua`` (shared helpers) followed by its own file. Scripts are called by
+Each script is ``prelude.lua`` (shared helpers) followed by its own file (read.lua alone: see there). Scripts are called by
 EVALSHA; a server that does not know a script yet gets it once through EVAL, which also caches it.
 """
 
@@ -28,11 +28,11 @@ class Script:
     # Every script by its sha: a pipeline loads the ones its queued EVALSHAs need.
     by_sha: Final[dict[str, Script]] = {}
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, prelude: bool = True) -> None:
         folder = resources.files(__name__)
-        prelude = (folder / "prelude.lua").read_text()
+        shared = (folder / "prelude.lua").read_text() + "\n" if prelude else ""
         self.name = name
-        self.source = prelude + "\n" + (folder / f"{name}.lua").read_text()
+        self.source = shared + (folder / f"{name}.lua").read_text()
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
         Script.by_sha[self.sha] = self
 
@@ -67,6 +67,8 @@ CREATE: Final = Script("create")
 WRITE: Final = Script("write")
 DELETE: Final = Script("delete")
 QUERY: Final = Script("query")
+# One instance's values by pk (Collection.get): the existence check and the reads in one call.
+READ: Final = Script("read", prelude=False)
 # Index maintenance (maintenance.py): check, and repair, in bounded atomic batches.
 MAINT_ENTRIES: Final = Script("maint_entries")
 MAINT_INSTANCES: Final = Script("maint_instances")

@@ -4,15 +4,18 @@
 --   sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
 --   (orders: "int" exact decimal integers, "float" numbers, "decimal"/"datetime" exact by value
 --   through sortable(), "bytes"; ties are ordered by pk)
---   slice: start, stop, step ("" for None), then "count" to only count,
---   then F fields to read for each result: mode, key prefix (or key), hash slot
---   (modes: "pk", "islot", "string", "score" = ZSCORE in a sorted set, "stored" = stored position),
+--   slice: start, stop, step ("" for None), then "count" to only count, "bare" to leave pks out of
+--   the results (values only), or "",
+--   then the fields to read for each result: a count of arguments, then groups of them (below:
+--   "islot" prefix n slots..., "string" prefix, "score" key = ZSCORE in a sorted set, "stored" key
+--   = stored position, "pk"),
 --   then optionally "store", key position, header, ttl ("" for none): keep the sorted pks in a list;
 --   or "page", size, then a cursor or nothing: "1"/"0" (the last item had a sort value), that raw
 --   value, its pk: the first `size` results after the cursor's place in the order.
 -- Keys of other instances (for sorting by a field) are named from the prefix in ARGV, which holds
 -- the model's hash tag: they live in the same cluster slot as KEYS[1].
--- Returns {total, pk, <its F values>, pk, ...} (just {total} when counting or storing).
+-- Returns {total, pk, <its F values>, pk, ...} ({total, <F values>, ...} when bare; just {total}
+-- when counting or storing).
 
 -- Parse the tree: each node is a table {op = ..., ...}.
 local pos = 1
@@ -36,9 +39,14 @@ local function parse()
     pos = pos + 1
     return {op = op, key = KEYS[tonumber(ARGV[pos - 1])]}
   elseif op == "range" then
-    pos = pos + 4
-    return {op = op, idx = KEYS[tonumber(ARGV[pos - 4])], low = ARGV[pos - 3], high = ARGV[pos - 2],
-            parts = tonumber(ARGV[pos - 1])}
+    pos = pos + 8
+    local low, high = ARGV[pos - 7], ARGV[pos - 6]
+    return {op = op, idx = KEYS[tonumber(ARGV[pos - 8])], low = low, high = high, parts = tonumber(ARGV[pos - 5]),
+            -- how to read the field's value of one instance ("" mode: it has several), and its
+            -- index form: what in_range needs to test a candidate without reading the range
+            mode = ARGV[pos - 4], prefix = ARGV[pos - 3], slot = ARGV[pos - 2], how = ARGV[pos - 1],
+            low_open = string.byte(low, 1) == 40, low_at = string.sub(low, 2),
+            high_open = string.byte(high, 1) == 40, high_at = string.sub(high, 2)}
   end
   return {op = "all"}
 end
@@ -48,21 +56,26 @@ local sort_mode, sort_prefix, sort_slot = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2
 local value_order, desc, pk_order = ARGV[pos + 3], ARGV[pos + 4] == "1", ARGV[pos + 5]
 local s_start, s_stop, s_step = ARGV[pos + 6], ARGV[pos + 7], ARGV[pos + 8]
 local count_only = ARGV[pos + 9] == "count"
-local fetch, nfetch = {}, tonumber(ARGV[pos + 10])
-for i = 1, nfetch do
-  local at = pos + 11 + (i - 1) * 3
-  fetch[i] = {mode = ARGV[at], prefix = ARGV[at + 1], slot = ARGV[at + 2]}
-end
-local after = pos + 11 + nfetch * 3
--- Consecutive fields of the instance hash are read together: one HMGET per result, not one HGET
--- per field and result.
-local fetch_groups = {}
-for _, f in ipairs(fetch) do
-  local last = fetch_groups[#fetch_groups]
-  if f.mode == "islot" and last and last.mode == "islot" and last.prefix == f.prefix then
-    last.slots[#last.slots + 1] = f.slot
+-- "bare": the results' values without their pks (the caller yields values only).
+local bare = ARGV[pos + 9] == "bare"
+-- The fields to read, as groups (fewer arguments to send): "islot", prefix, n, n hash slots (one
+-- HMGET per result: consecutive fields of the instance hash); "string" or "score" or "stored",
+-- then a prefix or key; "pk". ARGV[pos + 10] counts the arguments of the groups.
+local fetch_groups, at = {}, pos + 11
+local after = at + tonumber(ARGV[pos + 10])
+while at < after do
+  local mode = ARGV[at]
+  if mode == "islot" then
+    local slots = {}
+    for j = 1, tonumber(ARGV[at + 2]) do slots[j] = ARGV[at + 2 + j] end
+    fetch_groups[#fetch_groups + 1] = {mode = mode, prefix = ARGV[at + 1], slot = slots[1], slots = slots}
+    at = at + 3 + #slots
+  elseif mode == "pk" then
+    fetch_groups[#fetch_groups + 1] = {mode = mode, prefix = "", slot = "", slots = {""}}
+    at = at + 1
   else
-    fetch_groups[#fetch_groups + 1] = {mode = f.mode, prefix = f.prefix, slot = f.slot, slots = {f.slot}}
+    fetch_groups[#fetch_groups + 1] = {mode = mode, prefix = ARGV[at + 1], slot = "", slots = {""}}
+    at = at + 2
   end
 end
 local store = ARGV[after] == "store" and {key = KEYS[tonumber(ARGV[after + 1])], header = ARGV[after + 2],
@@ -90,10 +103,38 @@ local function stored_position(key, pk)
   return positions[key][pk] or false
 end
 
+-- A pk as a key part. Most pks need no escaping: a find is cheaper than esc_key's gsub, which
+-- calls nothing but still costs a pattern scan and a copy per result.
+local function key_part(pk)
+  if not string.find(pk, "[^A-Za-z0-9_%.%-]") then return pk end
+  return esc_key(pk)
+end
+
+-- Values of single-value fields, read at most once per instance and field in a run: a range leaf
+-- tested on a candidate's value and a sort by the same field share one HGET.
+local value_cache = {}
+
 -- The value of a single-value field of the instance pk (false when it has none).
 local function read_value(mode, prefix, slot, pk)
-  if mode == "islot" then return redis.call("HGET", prefix .. esc_key(pk), slot) end
-  if mode == "string" then return redis.call("GET", prefix .. esc_key(pk)) end
+  if mode == "islot" or mode == "string" then
+    local of_prefix = value_cache[prefix]
+    if not of_prefix then
+      of_prefix = {}
+      value_cache[prefix] = of_prefix
+    end
+    local known = of_prefix[slot]
+    if not known then
+      known = {}
+      of_prefix[slot] = known
+    end
+    local v = known[pk]
+    if v == nil then
+      if mode == "islot" then v = redis.call("HGET", prefix .. key_part(pk), slot)
+      else v = redis.call("GET", prefix .. key_part(pk)) end
+      known[pk] = v
+    end
+    return v
+  end
   if mode == "score" then return redis.call("ZSCORE", prefix, pk) end
   if mode == "stored" then return stored_position(prefix, pk) end
   return pk
@@ -103,7 +144,7 @@ end
 local function append_values(out, pk)
   for _, g in ipairs(fetch_groups) do
     if #g.slots > 1 then
-      local values = redis.call("HMGET", g.prefix .. esc_key(pk), unpack(g.slots))
+      local values = redis.call("HMGET", g.prefix .. key_part(pk), unpack(g.slots))
       for i = 1, #g.slots do out[#out + 1] = values[i] end
     else
       out[#out + 1] = read_value(g.mode, g.prefix, g.slot, pk)
@@ -138,36 +179,112 @@ local function holds(node, pk)
   return redis.call("ZSCORE", node.idx, node.entry .. "\0" .. esc_idx(pk)) ~= false
 end
 
+-- Byte order of two strings, as ZRANGEBYLEX compares members (memcmp, then length): -1, 0 or 1.
+-- Lua's own string comparison follows the server's collation locale, not bytes.
+local function bytes_cmp(a, b)
+  if a == b then return 0 end
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y and -1 or 1 end
+  end
+  return #a < #b and -1 or 1
+end
+
+-- Whether the instance pk has an entry in the range of a range leaf on a single-value field,
+-- found from its value as the write scripts index it (the entry they wrote), without reading the
+-- range: the member (entry, NUL, escaped pk) is compared with the ZRANGEBYLEX bounds.
+-- The planner's bounds hold an entry (or a prefix of one) and never a pk: where a member falls
+-- depends on its entry alone, so the answer is kept per value, computed once.
+local function in_range(node, pk)
+  local v = read_value(node.mode, node.prefix, node.slot, pk)
+  if not v then return false end
+  local verdicts = node.verdicts
+  if not verdicts then
+    verdicts = {}
+    node.verdicts = verdicts
+  end
+  local known = verdicts[v]
+  if known ~= nil then return known end
+  local m = esc_idx(norm(v, node.how)) .. "\0" .. esc_idx(pk)
+  local inside = true
+  if node.low == "+" or node.high == "-" then
+    inside = false
+  else
+    if node.low ~= "-" then
+      local c = bytes_cmp(m, node.low_at)
+      if c < 0 or (c == 0 and node.low_open) then inside = false end
+    end
+    if inside and node.high ~= "+" then
+      local c = bytes_cmp(m, node.high_at)
+      if c > 0 or (c == 0 and node.high_open) then inside = false end
+    end
+  end
+  verdicts[v] = inside
+  return inside
+end
+
+-- How many instances a leaf holds, counted without reading it (ZLEXCOUNT is O(log N)).
+local function leaf_size(node)
+  if node.op == "eq" then return redis.call("ZLEXCOUNT", node.idx, lex_bounds(node.entry)) end
+  return redis.call("ZLEXCOUNT", node.idx, node.low, node.high)
+end
+
+-- A leaf that is not the base of an AND is either read whole (one ZRANGEBYLEX, then about 0.3 us
+-- per member in Lua) or tested on each candidate of the base: one ZSCORE (eq, about 1 us), or one
+-- value read, indexed and compared (range, about 2.5 us, its read shared with a sort by that field).
+-- It is tested when it is this many times larger than the base (measured on Valkey 8.1).
+local CHECK_EQ, CHECK_RANGE = 3, 6
+
 local eval
 local function eval_and(node)
-  -- Set-valued children first (smallest first); equality leaves then only check each candidate.
-  local sets, checks = {}, {}
+  -- The base is the smallest child: leaves are counted, not read, so `city == x AND age >= y`
+  -- walks x's few pks instead of every age in the range.
+  local sets, leaves = {}, {}
   for _, child in ipairs(node.children) do
-    if child.op == "eq" then checks[#checks + 1] = child else sets[#sets + 1] = eval(child) end
+    if child.op == "eq" or child.op == "range" then
+      leaves[#leaves + 1] = {node = child, size = leaf_size(child)}
+    else
+      local set = eval(child)
+      sets[#sets + 1] = {set = set, size = size_of(set)}
+    end
   end
-  -- The base is the smallest candidate set: the smallest equality leaf (counted, not read) when
-  -- it is smaller than every set, so `city == x AND age >= y` checks x's few pks, not every age.
-  local best, best_size = nil, nil
-  for i, check in ipairs(checks) do
-    local n = redis.call("ZLEXCOUNT", check.idx, lex_bounds(check.entry))
-    if best_size == nil or n < best_size then best, best_size = i, n end
-  end
-  table.sort(sets, function(a, b) return size_of(a) < size_of(b) end)
-  local base
-  if best ~= nil and (#sets == 0 or best_size < size_of(sets[1])) then
-    base = eval(table.remove(checks, best))
+  local function smaller(a, b) return a.size < b.size end
+  table.sort(leaves, smaller)
+  table.sort(sets, smaller)
+  local base, base_size
+  if leaves[1] and (not sets[1] or leaves[1].size < sets[1].size) then
+    local leaf = table.remove(leaves, 1)
+    base, base_size = eval(leaf.node), leaf.size
   else
-    base = table.remove(sets, 1)
+    local first = table.remove(sets, 1)
+    base, base_size = first.set, first.size
   end
+  local checks, ranges = {}, {}
+  for _, leaf in ipairs(leaves) do
+    local n = leaf.node
+    if n.op == "eq" and leaf.size > CHECK_EQ * base_size then
+      checks[#checks + 1] = n
+    elseif n.op == "range" and n.mode ~= "" and leaf.size > CHECK_RANGE * base_size then
+      ranges[#ranges + 1] = n
+    else
+      sets[#sets + 1] = {set = eval(n), size = leaf.size}
+    end
+  end
+  table.sort(sets, smaller)
   local out = {}
   for pk in pairs(base) do
     local keep = true
-    for _, set in ipairs(sets) do
-      if not set[pk] then keep = false break end
+    for _, s in ipairs(sets) do
+      if not s.set[pk] then keep = false break end
     end
     if keep then
       for _, check in ipairs(checks) do
         if not holds(check, pk) then keep = false break end
+      end
+    end
+    if keep then
+      for _, r in ipairs(ranges) do
+        if not in_range(r, pk) then keep = false break end
       end
     end
     if keep then out[pk] = true end
@@ -181,9 +298,15 @@ eval = function(node)
   if node.op == "pk" then
     if redis.call("SISMEMBER", KEYS[1], node.pk) == 1 then out[node.pk] = true end
   elseif node.op == "eq" or node.op == "range" then
-    local low, high = node.low, node.high
-    if node.op == "eq" then low, high = lex_bounds(node.entry) end
-    for _, m in ipairs(redis.call("ZRANGEBYLEX", node.idx, low, high)) do out[pk_after(m, node.parts)] = true end
+    if node.op == "eq" then
+      -- Every member of an eq leaf is its entry, NUL, the pk: found by length, not by scanning.
+      local e = node.entry
+      for _, m in ipairs(redis.call("ZRANGEBYLEX", node.idx, lex_bounds(e))) do out[member_pk(m, e)] = true end
+    else
+      for _, m in ipairs(redis.call("ZRANGEBYLEX", node.idx, node.low, node.high)) do
+        out[pk_after(m, node.parts)] = true
+      end
+    end
   elseif node.op == "members" or node.op == "stored" then
     local members
     if node.op == "stored" then
@@ -228,8 +351,43 @@ if count_only then
   return {size_of(eval(tree))}
 end
 
-local pks = {}
-for pk in pairs(eval(tree)) do pks[#pks + 1] = pk end
+-- A lone equality sorted by pk (the plainest query) needs no comparison sort: ZRANGEBYLEX gives
+-- its members in byte order of their pks (they share the entry before them), and canonical
+-- non-negative ints in byte order, stably grouped by length, are in numeric order. nil: another
+-- query, or a pk that is not such an int (then the general way below).
+local function eq_by_pk()
+  if tree.op ~= "eq" or page or sort_mode ~= "pk" or value_order ~= "int" or pk_order ~= "int" then return nil end
+  local e, by_length, longest = tree.entry, {}, 0
+  for _, m in ipairs(redis.call("ZRANGEBYLEX", tree.idx, lex_bounds(e))) do
+    local pk = member_pk(m, e)
+    if not string.find(pk, "^[1-9]%d*$") and pk ~= "0" then return nil end
+    local n = #pk
+    local group = by_length[n]
+    if not group then
+      group = {}
+      by_length[n] = group
+      if n > longest then longest = n end
+    end
+    group[#group + 1] = pk
+  end
+  local out = {}
+  for n = 1, longest do
+    local group = by_length[n]
+    if group then
+      for _, pk in ipairs(group) do out[#out + 1] = pk end
+    end
+  end
+  if desc then
+    for i = 1, math.floor(#out / 2) do out[i], out[#out + 1 - i] = out[#out + 1 - i], out[i] end
+  end
+  return out
+end
+local ordered = eq_by_pk()
+
+local pks = ordered or {}
+if not ordered then
+  for pk in pairs(eval(tree)) do pks[#pks + 1] = pk end
+end
 
 -- Compare two decimal integers exactly, as text (a double would tie them above 2^53): -1, 0 or 1.
 local function cmp_int(a, b)
@@ -265,13 +423,15 @@ local function cmp(a, b, order)
   return a < b and -1 or 1
 end
 
-local keys, ties, raws = {}, {}, {}
-for _, pk in ipairs(pks) do
-  ties[pk] = sort_key(pk, pk_order)
-  local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
-  raws[pk] = v
-  keys[pk] = v and sort_key(v, value_order) or false
+-- Ints of at most 15 digits are exact doubles: when every int compared (cursor included) is one,
+-- they are compared as numbers, one < instead of cmp_int's string work per comparison.
+local function short_int(v)
+  return #v <= 15 or (#v == 16 and string.byte(v, 1) == 45)
 end
+local tie_numbers = pk_order == "int" and not (page and page.has_cursor and not short_int(page.pk))
+local key_numbers = value_order == "int"
+  and not (page and page.has_cursor and page.present and not short_int(page.value))
+
 -- Missing values first, then by value, ties by pk: a total order, so slices are stable.
 -- -1, 0 or 1: the ascending order of (sort key, tie) pairs.
 local function compare(ka, ta, kb, tb)
@@ -284,12 +444,85 @@ local function compare(ka, ta, kb, tb)
   if c == 0 then c = cmp(ta, tb, pk_order) end
   return c
 end
-local function less(a, b)
-  local c = compare(keys[a], ties[a], keys[b], ties[b])
-  if desc then return c > 0 end
-  return c < 0
+local keys, ties, raws = {}, {}, {}
+if not ordered then
+  local by_pk = sort_mode == "pk" and value_order == pk_order
+  local missing, key_of = false, {}
+  for _, pk in ipairs(pks) do
+    local t = sort_key(pk, pk_order)
+    if tie_numbers then
+      if short_int(t) then t = tonumber(t) else tie_numbers = false end
+    end
+    ties[pk] = t
+    if by_pk then
+      raws[pk], keys[pk] = pk, t
+    else
+      local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
+      raws[pk] = v
+      if v then
+        -- Values repeat (ages, statuses...): each one's key is computed once.
+        local k = key_of[v]
+        if k == nil then
+          k = sort_key(v, value_order)
+          if key_numbers then
+            if short_int(k) then k = tonumber(k) else key_numbers = false end
+          end
+          key_of[v] = k
+        end
+        keys[pk] = k
+      else
+        keys[pk], missing = false, true
+      end
+    end
+  end
+  -- A long int met after some were converted: back to the exact strings for every one.
+  if pk_order == "int" then
+    if tie_numbers then
+      pk_order = "float"
+    else
+      for pk in pairs(ties) do ties[pk] = sort_key(pk, "int") end
+    end
+  end
+  if by_pk then
+    keys = ties
+    value_order = pk_order
+  elseif value_order == "int" then
+    if key_numbers then
+      value_order = "float"
+    else
+      for pk, v in pairs(raws) do keys[pk] = v and sort_key(v, "int") or false end
+    end
+  end
+
+  local less
+  if missing or value_order == "int" or pk_order == "int" then
+    less = function(a, b)
+      local c = compare(keys[a], ties[a], keys[b], ties[b])
+      if desc then return c > 0 end
+      return c < 0
+    end
+  elseif by_pk then
+    -- The common case of a plain query: by pk alone, one comparison.
+    if desc then less = function(a, b) return ties[a] > ties[b] end
+    else less = function(a, b) return ties[a] < ties[b] end end
+  else
+    -- The same order as compare gives, without its calls: keys and ties compare with < here.
+    if desc then
+      less = function(a, b)
+        local ka, kb = keys[a], keys[b]
+        if ka ~= kb then return ka > kb end
+        return ties[a] > ties[b]
+      end
+    else
+      less = function(a, b)
+        local ka, kb = keys[a], keys[b]
+        if ka ~= kb then return ka < kb end
+        return ties[a] < ties[b]
+      end
+    end
+  end
+  table.sort(pks, less)
 end
-table.sort(pks, less)
 
 if page then
   -- Keyset pagination: what comes after the cursor's place in the order, wherever it now is, so
@@ -342,7 +575,7 @@ local out = {len}
 local i = first
 while (step > 0 and i < stop) or (step < 0 and i > stop) do
   local pk = pks[i + 1]
-  out[#out + 1] = pk
+  if not bare then out[#out + 1] = pk end
   append_values(out, pk)
   i = i + step
 end
