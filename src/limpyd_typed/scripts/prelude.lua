@@ -6,7 +6,7 @@ local UNESC = {["\1\1"] = "\0", ["\1\2"] = "\1"}
 -- Most parts hold neither byte: a plain find is cheaper than a gsub that replaces nothing (a
 -- query reads a pk back from every index member it scans).
 local function esc_idx(s)
-  if not string.find(s, "[%z\1]") then return s end
+  if not string.find(s, "\0", 1, true) and not string.find(s, "\1", 1, true) then return s end
   return (string.gsub(s, "[%z\1]", ESC))
 end
 
