@@ -145,5 +145,5 @@ def test_the_create_script_checks_the_rows_of_one_call_against_each_other(db: Da
         args += writes._create_row(template, pk, values)
     assert scripts.CREATE(db, template.keys, args) == [[1, b"9"], [0, b"exists", b"9"]]
     assert City.collection(country="DE").count() == 1
-    assert sorted(City.collection().values_list("name", flat=True)) == ["other", "same", "third"]
+    assert set(City.collection().values_list(City.name, flat=True)) == {"other", "same", "third"}
     assert City.check_indexes().ok
