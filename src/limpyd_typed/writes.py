@@ -275,6 +275,13 @@ def _stored_fields(model: type[Model[Any]]) -> list[Field[Any, Any, Any]]:
     return [f for f in model._fields.values() if not f.is_pk]
 
 
+def _delete_keys(model: type[Model[Any]], pk_key: str) -> list[str]:
+    """The KEYS of the delete script: the pks set, the instance's data keys, its model's index keys."""
+    stored = _stored_fields(model)
+    data = dict.fromkeys(f.key_prefix + pk_key for f in stored)  # InstanceHash fields share one key
+    return [model._keys.pks, *data, *(f.index_key for f in stored if f.index_key)]
+
+
 def _deleted(plan: list[type[Model[Any]]], pk: bytes, reply: object) -> bool:
     """Whether the delete script deleted the instance (False: it did not exist)."""
     model = plan[0]
@@ -305,7 +312,7 @@ def delete_instance(instance: Model[Any]) -> None:
     """Delete an instance: its keys, its index entries, and what its relations say (one script)."""
     model = type(instance)
     plan, args = _delete_plan(model)
-    reply = scripts.DELETE(instance.database, [model._keys.pks], [instance._pk_bytes, *args])
+    reply = scripts.DELETE(instance.database, _delete_keys(model, instance._pk_key), [instance._pk_bytes, *args])
     if not _deleted(plan, instance._pk_bytes, reply):
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")
 
@@ -318,7 +325,7 @@ def delete_instances(model: type[Model[Any]], pks: Sequence[bytes]) -> int:
     ProtectedError raised at the end says how many.
     """
     plan, args = _delete_plan(model)
-    replies_ = scripts.DELETE.many(model.database, [([model._keys.pks], [pk, *args]) for pk in pks])
+    replies_ = scripts.DELETE.many(model.database, [(_delete_keys(model, escape_part(pk)), [pk, *args]) for pk in pks])
     deleted, refused = 0, None
     for pk, reply in zip(pks, replies_):
         try:

@@ -1,7 +1,10 @@
 -- Delete one instance with every key it owns and every index entry it holds, and propagate the
 -- delete along the relations pointing to it (on_delete), all atomically: a protected reference
 -- refuses the whole delete before anything is written.
--- KEYS[1] = the pks set of the instance's model.
+-- KEYS[1] = the pks set of the instance's model, then the instance's own data keys and the index
+-- keys of its model: every key the delete of the instance itself touches. A propagation along
+-- relations (cascade, set-null) touches keys of other models, found here at run time, which no
+-- client can declare beforehand (like the instances found by a query).
 -- ARGV[1] = pk, ARGV[2] = N models; model 1 is the instance's, the others those reached through
 -- relations. Each model: pks key, F fields then F x (kind, key prefix, slot, index key or "",
 -- normalisation), then R inbound relations then R x (source model, source field, on_delete).
@@ -92,16 +95,40 @@ for _, drop in ipairs(drops) do
   end
 end
 
--- 3. Delete every doomed instance: index entries, data keys, pk.
+-- 3. Delete every doomed instance: index entries, data keys, pk. The values of a single-valued
+-- indexed field are read to find its entry; those in the instance hash by one HMGET.
 for _, doomed_one in ipairs(order) do
   local model, p = models[doomed_one[1]], doomed_one[2]
-  local epk, ekey, data = esc_idx(p), esc_key(p), {}
+  local epk, ekey = esc_idx(p), esc_key(p)
+  local member = "\0" .. epk
+  local data, seen, hash_key, slot_fields, slot_names = {}, {}, nil, {}, {}
   for _, field in ipairs(model.fields) do
     local key = field.prefix .. ekey
-    if field.idx ~= "" then reindex(field.idx, entries_of(field.kind, key, field.slot, field.how), {}, epk) end
-    data[key] = true
+    if not seen[key] then
+      seen[key] = true
+      data[#data + 1] = key
+    end
+    if field.idx ~= "" then
+      if field.kind == "islot" then
+        hash_key = key
+        slot_fields[#slot_fields + 1] = field
+        slot_names[#slot_names + 1] = field.slot
+      elseif field.kind == "string" then
+        local v = redis.call("GET", key)
+        if v then redis.call("ZREM", field.idx, esc_idx(norm(v, field.how)) .. member) end
+      else
+        reindex(field.idx, entries_of(field.kind, key, field.slot, field.how), {}, epk)
+      end
+    end
   end
-  for key in pairs(data) do redis.call("DEL", key) end
+  if hash_key then
+    local values = call_each("HMGET", hash_key, slot_names)
+    for i, field in ipairs(slot_fields) do
+      local v = values[i]
+      if v then redis.call("ZREM", field.idx, esc_idx(norm(v, field.how)) .. member) end
+    end
+  end
+  for i = 1, #data, CHUNK do redis.call("DEL", unpack(data, i, math.min(i + CHUNK - 1, #data))) end
   redis.call("SREM", model.pks, p)
 end
 return {1, #order}
