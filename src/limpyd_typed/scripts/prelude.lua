@@ -208,11 +208,23 @@ local function sortable_encoders()
           datetime = sortable_datetime, date = sortable_date}
 end
 
--- The encoder of each kind ("int", "float", ...), built once per call at most.
-local SORTABLE_KINDS = setmetatable({}, {__index = function(kinds, how)
-  local built = sortable_encoders()
-  for name, encode in pairs(built) do rawset(kinds, name, encode) end
-  return built[how]
+local SORTABLE_BUILT = nil
+local function sortable_built()
+  if not SORTABLE_BUILT then SORTABLE_BUILT = sortable_encoders() end
+  return SORTABLE_BUILT
+end
+
+-- The int encoding of the most common ints (0 and positive ints of up to 253 digits: counts, ages,
+-- years) without building the encoders: a range index on an int costs nothing more per call.
+local function sortable_int_quick(v)
+  if v == "0" then return "=" end
+  if #v <= 253 and string.find(v, "^[1-9]%d*$") then return ">" .. string.char(#v + 1) .. v end
+  return sortable_built().int(v)
+end
+
+-- The encoder of each kind ("int", "float", ...); the others than int are built at first use.
+local SORTABLE_KINDS = setmetatable({int = sortable_int_quick}, {__index = function(_, how)
+  return sortable_built()[how]
 end})
 
 -- The order-preserving entry of the stored value v of kind how ("int", "float", "decimal",

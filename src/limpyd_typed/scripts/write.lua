@@ -26,6 +26,8 @@ for i = 1, tonumber(ARGV[2]) do
     for j = 1, nscope do spec.scope[j] = ARGV[pos + 6 + j] end
   end
   pos = pos + math.max(nscope, 0)
+  -- Single-valued (string, instance-hash slot): one entry at most, held as a string, no table.
+  spec.single = spec.kind == "string" or spec.kind == "islot"
   if spec.mode > 0 then any_index = true end
   if spec.mode == 2 then any_unique = true end
   if spec.how == "float" and spec.kind ~= "set" and spec.kind ~= "list" and spec.kind ~= "zset" then any_float = true end
@@ -41,6 +43,7 @@ local function read(spec)
   return raw_state(spec.kind, spec.key, spec.slot)
 end
 local function entries(spec, raw)
+  if spec.single then return raw and esc_idx(norm(raw, spec.how)) or false end
   if spec.scope then return scoped_entries_from(spec.kind, raw, spec.how) end
   return entries_from(spec.kind, raw, spec.how)
 end
@@ -49,6 +52,25 @@ for _, spec in ipairs(specs) do
     local raw = read(spec) -- one read serves the index diff and the undo
     if undoable then spec.raw = raw end
     if spec.mode > 0 then spec.old = entries(spec, raw) end
+  end
+end
+
+-- What the commands leave in each single-valued spec, when they say it: a SET of the string, an
+-- HSET of the slot. Then the value is not read back. UNKNOWN after any other command on its key.
+local UNKNOWN = {}
+local function follow(cmd, key, values)
+  for _, spec in ipairs(specs) do
+    if spec.single and spec.key == key then
+      if cmd == "SET" and spec.kind == "string" and #values == 1 then
+        spec.known = values[1]
+      elseif cmd == "HSET" and spec.kind == "islot" then
+        for j = 1, #values, 2 do
+          if values[j] == spec.slot then spec.known = values[j + 1] end
+        end
+      elseif cmd ~= "HSET" then
+        spec.known = UNKNOWN
+      end
+    end
   end
 end
 local function undo()
@@ -66,6 +88,7 @@ for _ = 1, ncmds do
   local cmd, key, values = ARGV[pos + 1], KEYS[tonumber(ARGV[pos + 2])], {}
   for j = 3, argc do values[j - 2] = ARGV[pos + j] end
   reply = call_values(cmd, key, values)
+  if any_index then follow(cmd, key, values) end
   -- Lua holds integer replies as doubles: answer an increment with the stored text, exact.
   if cmd == "INCRBY" or cmd == "DECRBY" then reply = redis.call("GET", key) end
   if cmd == "HINCRBY" then reply = redis.call("HGET", key, values[1]) end
@@ -98,13 +121,25 @@ end
 if not any_index then return {1, reply} end
 
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.new = entries(spec, read(spec)) end
+  if spec.mode > 0 then
+    local known = spec.known
+    if known == nil then
+      spec.new = spec.old -- no command touched it
+      if not spec.single then spec.new = entries(spec, read(spec)) end
+    elseif known == UNKNOWN then
+      spec.new = entries(spec, read(spec))
+    else
+      spec.new = entries(spec, known)
+    end
+  end
 end
 if any_unique then
   for n, spec in ipairs(specs) do
     if spec.mode == 2 then
-      for e in pairs(spec.new) do
-        if not spec.old[e] then
+      local added = spec.new
+      if spec.single then added = {} if spec.new and spec.new ~= spec.old then added[spec.new] = true end end
+      for e in pairs(added) do
+        if spec.single or not spec.old[e] then
           local holder = unique_holder(spec.idx, e, epk)
           if holder then
             undo()
@@ -116,6 +151,13 @@ if any_unique then
   end
 end
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then reindex(spec.idx, spec.old, spec.new, epk) end
+  if spec.mode > 0 then
+    if not spec.single then
+      reindex(spec.idx, spec.old, spec.new, epk)
+    elseif spec.new ~= spec.old then
+      if spec.old then redis.call("ZREM", spec.idx, spec.old .. "\0" .. epk) end
+      if spec.new then redis.call("ZADD", spec.idx, 0, spec.new .. "\0" .. epk) end
+    end
+  end
 end
 return {1, reply}
