@@ -157,10 +157,9 @@ def _create_row(template: templates.CreateTemplate, pk: bytes | None, values: St
 
 def _created(model: type[Model[Any]], template: templates.CreateTemplate, reply: object) -> bytes:
     """The pk the create script answered for one row, or the error it reported (nothing written then)."""
+    if isinstance(reply, bytes):  # the pk created
+        return reply
     assert isinstance(reply, list)
-    if reply[0] == 1:
-        created: bytes = reply[1]
-        return created
     if reply[1] == b"exists":
         raise UniquenessError(
             f"{model.__name__}: an instance with pk={model._decode_pk(reply[2])!r} already exists; nothing was written"

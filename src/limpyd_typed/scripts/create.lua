@@ -12,18 +12,15 @@
 --   (score, member)).
 -- Instance hash and own keys are named from the pk, which for AutoPK exists only in here; they
 -- carry the same hash tag as KEYS[1], so they live in the same cluster slot.
--- Returns one reply per row: {1, pk} | {0, "exists", pk} | {0, "unique", descriptor, raw value,
---   holder pk} | {0, "error", message} (a value the index cannot read: nothing of the row written)
-local descs, pos = {}, 2
-for i = 1, tonumber(ARGV[1]) do
-  local kind = ARGV[pos]
-  descs[i] = {
-    number = i, kind = kind, prefix = ARGV[pos + 1], slot = ARGV[pos + 2], mode = tonumber(ARGV[pos + 3]),
-    idx = KEYS[tonumber(ARGV[pos + 4])], norm = normaliser(ARGV[pos + 5]), how = ARGV[pos + 5],
-    single = kind == "string" or kind == "islot",
-  }
-  pos = pos + 6
-end
+-- Returns one reply per row: the pk created | {0, "exists", pk} | {0, "unique", descriptor, raw
+--   value, holder pk} | {0, "error", message} (a value the index cannot read: nothing written)
+--
+-- Cost: in a script every table and every new string is an allocation, which costs more than a
+-- command; so a descriptor is read from ARGV where it lies (descriptor i at ARGV[desc(i)]), and
+-- a row is read from ARGV twice (check, then write) rather than copied into tables.
+local DESC = 2 -- where descriptor 1 lies
+local function desc(i) return DESC + (i - 1) * 6 end
+local first_row = desc(tonumber(ARGV[1]) + 1)
 
 -- Where the row after the row at ARGV[at] starts.
 local function row_end(at)
@@ -32,126 +29,148 @@ local function row_end(at)
   return p
 end
 
--- The fields of the row being created, by their number g in the row: descriptor, value (a string
--- for single-valued kinds, else a list), index entry (a string, else a set) and value count.
--- Reused from row to row: a batch of rows allocates no table per field.
-local fd, fv, fe, fn, nf = {}, {}, {}, {}, 0
+local many = row_end(first_row) <= #ARGV
+-- With several rows, index entries and pks of the rows accepted so far are written at the end in
+-- one variadic command per key (one ZADD per index for a whole batch, not one per row); until
+-- then, `taken` and `added` let later rows see them (a unique value, a pk already used in the call).
+local pending, taken, added, new_pks = {}, {}, {}, {}
 
--- Read the row at ARGV[at] into the arrays above (an error for a value its index cannot read);
--- returns where the next row starts.
-local function parse(at)
+-- The values of the multi-valued field whose n values start at ARGV[p].
+local function values_at(p, n)
+  local values = {}
+  for j = 1, n do values[j] = ARGV[p + j - 1] end
+  return values
+end
+
+-- The index entry of a single-valued field's value v (descriptor at ARGV[d]).
+local function entry_of(d, v)
+  local how = ARGV[d + 5]
+  if how ~= "" then v = norm(v, how) end
+  return esc_idx(v)
+end
+
+-- The holder of entry e of the unique index of descriptor d, in this call or stored, or nil.
+local function holder_of(d, idx, e)
+  local mine = taken[d]
+  return mine and mine[e] or unique_holder(idx, e, NO_PK)
+end
+
+-- Check the row at ARGV[at]: its refusal, or nil. Computes every index entry, so that a value
+-- its index cannot read raises here, before anything of the row is written.
+local function check(at, auto, pk)
+  if not auto and (added[pk] or redis.call("SISMEMBER", KEYS[1], pk) == 1) then return {0, "exists", pk} end
   local p = at + 3
-  nf = tonumber(ARGV[at + 2])
-  for g = 1, nf do
-    local d, n = descs[tonumber(ARGV[p])], tonumber(ARGV[p + 1])
-    fd[g], fn[g] = d, n
-    if d.single then
-      local v = ARGV[p + 2]
-      fv[g] = v
-      if d.mode > 0 then
-        if d.norm then v = d.norm(v) end
-        fe[g] = esc_idx(v)
+  for _ = 1, tonumber(ARGV[at + 2]) do
+    local number, n = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
+    local d = desc(number)
+    local mode, kind = ARGV[d + 3], ARGV[d]
+    if mode ~= "0" then
+      local idx = KEYS[tonumber(ARGV[d + 4])]
+      if kind == "string" or kind == "islot" then
+        local e = entry_of(d, ARGV[p + 2])
+        if mode == "2" then
+          local holder = holder_of(d, idx, e)
+          if holder then return {0, "unique", number, unesc_idx(e), holder} end
+        end
+      else
+        for e in pairs(entries_from(kind, values_at(p + 2, n), ARGV[d + 5])) do
+          if mode == "2" then
+            local holder = holder_of(d, idx, e)
+            if holder then return {0, "unique", number, unesc_idx(e), holder} end
+          end
+        end
       end
-    else
-      local values = {}
-      for j = 1, n do values[j] = ARGV[p + 1 + j] end
-      fv[g] = values
-      if d.mode > 0 then fe[g] = entries_from(d.kind, values, d.how) end
     end
     p = p + 2 + n
-  end
-  return p
-end
-
--- Index entries and pks of the rows accepted so far, written at the end in one variadic command
--- per key: one ZADD per index for a whole batch, not one per row and index. Until then, `taken`
--- and `added` let later rows of the call see them (a unique value, a pk already used in the call).
-local pending, taken, added, new_pks = {}, {}, {}, {}
-for _, d in ipairs(descs) do
-  if d.mode > 0 then pending[d] = {} end
-  if d.mode == 2 then taken[d] = {} end
-end
-
--- The refusal of the row parsed (before anything of it is written), or nil.
-local function refusal(auto, pk)
-  if not auto and (added[pk] or redis.call("SISMEMBER", KEYS[1], pk) == 1) then return {0, "exists", pk} end
-  for g = 1, nf do
-    local d = fd[g]
-    if d.mode == 2 then
-      local entries = fe[g]
-      if d.single then entries = {[entries] = true} end
-      for e in pairs(entries) do
-        local holder = taken[d][e] or unique_holder(d.idx, e, NO_PK)
-        if holder then return {0, "unique", d.number, unesc_idx(e), holder} end
-      end
-    end
   end
   return nil
 end
 
-local slots = {} -- the instance hash's sub-keys and values of the row, reused too
+-- Record (or, for a single row, write) index entry e of descriptor d for the instance pk.
+local function add_entry(d, idx, mode, e, member, pk)
+  if not many then
+    redis.call("ZADD", idx, 0, e .. member)
+    return
+  end
+  local out = pending[d]
+  if not out then
+    out = {}
+    pending[d] = out
+  end
+  out[#out + 1] = 0
+  out[#out + 1] = e .. member
+  if mode == "2" then
+    taken[d] = taken[d] or {}
+    taken[d][e] = pk
+  end
+end
 
--- Write the parsed row's data keys now; its pk and index entries go to the pending lists.
-local function write(auto, pk)
+local slots = {} -- the instance hash's sub-keys and values of a row, reused from row to row
+
+-- Write the checked row at ARGV[at]: its data keys and index entries; its pk comes last.
+local function write(at, auto, pk)
   if auto then
     -- A pk already taken (set by hand, or given to a row of this call) is skipped.
     repeat pk = tostring(redis.call("INCR", KEYS[2])) until not added[pk] and redis.call("SISMEMBER", KEYS[1], pk) == 0
   end
-  added[pk] = true
-  new_pks[#new_pks + 1] = pk
   local kpk = esc_key(pk)
   local member = "\0" .. esc_idx(pk)
   local nslots, hash_key = 0, nil
-  for g = 1, nf do
-    local d = fd[g]
-    if d.kind == "islot" then
-      hash_key = d.prefix .. kpk
-      slots[nslots + 1] = d.slot
-      slots[nslots + 2] = fv[g]
+  local p = at + 3
+  for _ = 1, tonumber(ARGV[at + 2]) do
+    local d, n = desc(tonumber(ARGV[p])), tonumber(ARGV[p + 1])
+    local kind, mode = ARGV[d], ARGV[d + 3]
+    local single = kind == "string" or kind == "islot"
+    if kind == "islot" then
+      hash_key = hash_key or ARGV[d + 1] .. kpk
+      slots[nslots + 1] = ARGV[d + 2]
+      slots[nslots + 2] = ARGV[p + 2]
       nslots = nslots + 2
-    elseif d.kind == "string" then
-      redis.call("SET", d.prefix .. kpk, fv[g])
-    elseif fn[g] > 0 then
-      call_chunked(FILL[d.kind], d.prefix .. kpk, fv[g])
+    elseif kind == "string" then
+      redis.call("SET", ARGV[d + 1] .. kpk, ARGV[p + 2])
+    elseif n > 0 then
+      call_chunked(FILL[kind], ARGV[d + 1] .. kpk, values_at(p + 2, n))
     end
-    if d.mode > 0 then
-      local out = pending[d]
-      if d.single then
-        out[#out + 1] = 0
-        out[#out + 1] = fe[g] .. member
-        if d.mode == 2 then taken[d][fe[g]] = pk end
+    if mode ~= "0" then
+      local idx = KEYS[tonumber(ARGV[d + 4])]
+      if single then
+        add_entry(d, idx, mode, entry_of(d, ARGV[p + 2]), member, pk)
       else
-        for e in pairs(fe[g]) do
-          out[#out + 1] = 0
-          out[#out + 1] = e .. member
-          if d.mode == 2 then taken[d][e] = pk end
+        for e in pairs(entries_from(kind, values_at(p + 2, n), ARGV[d + 5])) do
+          add_entry(d, idx, mode, e, member, pk)
         end
       end
     end
+    p = p + 2 + n
   end
   if hash_key then
     for i = nslots + 1, #slots do slots[i] = nil end
     call_chunked("HSET", hash_key, slots)
   end
+  if many then
+    added[pk] = true
+    new_pks[#new_pks + 1] = pk
+  else
+    redis.call("SADD", KEYS[1], pk)
+  end
   return pk
 end
 
-local replies, count = {}, #ARGV
+local replies, pos, count = {}, first_row, #ARGV
 while pos <= count do
   local auto, pk = ARGV[pos] == "auto", ARGV[pos + 1]
-  local ok, after = pcall(parse, pos)
+  local ok, refused = pcall(check, pos, auto, pk)
   if not ok then
-    replies[#replies + 1] = {0, "error", tostring(after)}
-    after = row_end(pos)
+    replies[#replies + 1] = {0, "error", tostring(refused)}
   else
-    replies[#replies + 1] = refusal(auto, pk) or {1, write(auto, pk)}
+    replies[#replies + 1] = refused or write(pos, auto, pk)
   end
-  pos = after
+  pos = row_end(pos)
 end
 -- The pks last: should a command fail before (a key of the wrong type, written by hand), the
 -- rows of this call stay invisible (check_indexes reports their keys and entries as orphans).
 for d, out in pairs(pending) do
-  if #out > 0 then call_chunked("ZADD", d.idx, out) end
+  call_chunked("ZADD", KEYS[tonumber(ARGV[d + 4])], out)
 end
 if #new_pks > 0 then call_chunked("SADD", KEYS[1], new_pks) end
 return replies
