@@ -33,7 +33,8 @@ local many = row_end(first_row) <= #ARGV
 -- With several rows, index entries and pks of the rows accepted so far are written at the end in
 -- one variadic command per key (one ZADD per index for a whole batch, not one per row); until
 -- then, `taken` and `added` let later rows see them (a unique value, a pk already used in the call).
-local pending, taken, added, new_pks = {}, {}, {}, {}
+local pending, taken, added, new_pks -- tables, made only for several rows
+if many then pending, taken, added, new_pks = {}, {}, {}, {} end
 
 -- The values of the multi-valued field whose n values start at ARGV[p].
 local function values_at(p, n)
@@ -51,14 +52,16 @@ end
 
 -- The holder of entry e of the unique index of descriptor d, in this call or stored, or nil.
 local function holder_of(d, idx, e)
-  local mine = taken[d]
+  local mine = many and taken[d]
   return mine and mine[e] or unique_holder(idx, e, NO_PK)
 end
 
 -- Check the row at ARGV[at]: its refusal, or nil. Computes every index entry, so that a value
 -- its index cannot read raises here, before anything of the row is written.
 local function check(at, auto, pk)
-  if not auto and (added[pk] or redis.call("SISMEMBER", KEYS[1], pk) == 1) then return {0, "exists", pk} end
+  if not auto and ((many and added[pk]) or redis.call("SISMEMBER", KEYS[1], pk) == 1) then
+    return {0, "exists", pk}
+  end
   local p = at + 3
   for _ = 1, tonumber(ARGV[at + 2]) do
     local number, n = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
@@ -111,7 +114,9 @@ local slots = {} -- the instance hash's sub-keys and values of a row, reused fro
 local function write(at, auto, pk)
   if auto then
     -- A pk already taken (set by hand, or given to a row of this call) is skipped.
-    repeat pk = tostring(redis.call("INCR", KEYS[2])) until not added[pk] and redis.call("SISMEMBER", KEYS[1], pk) == 0
+    repeat
+      pk = tostring(redis.call("INCR", KEYS[2]))
+    until not (many and added[pk]) and redis.call("SISMEMBER", KEYS[1], pk) == 0
   end
   local kpk = esc_key(pk)
   local member = "\0" .. esc_idx(pk)
@@ -129,7 +134,7 @@ local function write(at, auto, pk)
     elseif kind == "string" then
       redis.call("SET", ARGV[d + 1] .. kpk, ARGV[p + 2])
     elseif n > 0 then
-      call_chunked(FILL[kind], ARGV[d + 1] .. kpk, values_at(p + 2, n))
+      call_chunked(fill(kind), ARGV[d + 1] .. kpk, values_at(p + 2, n))
     end
     if mode ~= "0" then
       local idx = KEYS[tonumber(ARGV[d + 4])]
@@ -169,8 +174,10 @@ while pos <= count do
 end
 -- The pks last: should a command fail before (a key of the wrong type, written by hand), the
 -- rows of this call stay invisible (check_indexes reports their keys and entries as orphans).
-for d, out in pairs(pending) do
-  call_chunked("ZADD", KEYS[tonumber(ARGV[d + 4])], out)
+if many then
+  for d, out in pairs(pending) do
+    call_chunked("ZADD", KEYS[tonumber(ARGV[d + 4])], out)
+  end
+  if #new_pks > 0 then call_chunked("SADD", KEYS[1], new_pks) end
 end
-if #new_pks > 0 then call_chunked("SADD", KEYS[1], new_pks) end
 return replies

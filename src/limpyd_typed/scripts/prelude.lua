@@ -1,18 +1,19 @@
 -- Shared by every script; mirrors keys.py (key parts) and indexes.py (index entries).
 
 -- Escape one part of an index entry: \0 -> \1\1, \1 -> \1\2 (order-preserving, NUL-free).
-local ESC = {["\0"] = "\1\1", ["\1"] = "\1\2"}
-local UNESC = {["\1\1"] = "\0", ["\1\2"] = "\1"}
+-- (No table of replacements: this file runs on every script call, and a table is an allocation.)
+local function esc_char(c) if c == "\0" then return "\1\1" end return "\1\2" end
+local function unesc_pair(p) if p == "\1\1" then return "\0" end return "\1" end
 -- Most parts hold neither byte: a plain find is cheaper than a gsub that replaces nothing (a
 -- query reads a pk back from every index member it scans).
 local function esc_idx(s)
   if not string.find(s, "\0", 1, true) and not string.find(s, "\1", 1, true) then return s end
-  return (string.gsub(s, "[%z\1]", ESC))
+  return (string.gsub(s, "[%z\1]", esc_char))
 end
 
 local function unesc_idx(s)
   if not string.find(s, "\1", 1, true) then return s end
-  return (string.gsub(s, "\1[\1\2]", UNESC))
+  return (string.gsub(s, "\1[\1\2]", unesc_pair))
 end
 
 -- Escape one component of a key name, exactly like keys.escape_part.
@@ -44,15 +45,17 @@ end
 
 -- One command with its values after the key, in chunks when there are many (unpack's limit).
 -- Counting commands add up their replies; the others (pushes) answer with their last reply.
-local SUMMED = {SADD = true, SREM = true, ZADD = true, ZREM = true, HSET = true, HDEL = true}
+local function summed(cmd)
+  return cmd == "SADD" or cmd == "SREM" or cmd == "ZADD" or cmd == "ZREM" or cmd == "HSET" or cmd == "HDEL"
+end
 local function call_values(cmd, key, values)
   if #values <= CHUNK then return redis.call(cmd, key, unpack(values)) end
   local total, reply = 0, nil
   for i = 1, #values, CHUNK do
     reply = redis.call(cmd, key, unpack(values, i, math.min(i + CHUNK - 1, #values)))
-    if SUMMED[cmd] then total = total + reply end
+    if summed(cmd) then total = total + reply end
   end
-  if SUMMED[cmd] then return total end
+  if summed(cmd) then return total end
   return reply
 end
 
@@ -326,7 +329,12 @@ local function entries_of(kind, key, slot, how)
 end
 
 -- The command that fills an empty key of each kind with raw values (as raw_state gives them).
-local FILL = {hash = "HSET", set = "SADD", list = "RPUSH", zset = "ZADD"}
+local function fill(kind)
+  if kind == "hash" then return "HSET" end
+  if kind == "set" then return "SADD" end
+  if kind == "list" then return "RPUSH" end
+  return "ZADD"
+end
 
 local function restore(kind, key, slot, raw)
   if kind == "islot" then
@@ -337,7 +345,7 @@ local function restore(kind, key, slot, raw)
   if kind == "string" then
     if raw then redis.call("SET", key, raw) end
   elseif #raw > 0 then
-    call_chunked(FILL[kind], key, raw)
+    call_chunked(fill(kind), key, raw)
   end
 end
 
