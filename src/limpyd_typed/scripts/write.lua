@@ -11,6 +11,33 @@
 --   | {0, "range", spec, raw value} (INCRBYFLOAT beyond a double: undone)
 local pk = ARGV[1]
 if redis.call("SISMEMBER", KEYS[1], pk) == 0 then return {0, "missing"} end
+
+-- The most common write, without a table: one single-valued field (string, instance-hash slot),
+-- indexed but not unique nor float, given its new value by one SET or HSET (ARGV = pk, 1, the
+-- spec at 3..9 with no scope, 1 command at 11..). In a script, tables and closures cost more than
+-- the commands; the general path below builds a dozen. Same reads, writes and replies.
+if ARGV[2] == "1" and ARGV[6] == "1" and ARGV[8] ~= "float" and ARGV[9] == "-1" and ARGV[10] == "1"
+    and ARGV[13] == ARGV[4] then
+  local kind, cmd, argc = ARGV[3], ARGV[12], #ARGV - 11
+  local islot = kind == "islot" and cmd == "HSET" and argc == 4 and ARGV[14] == ARGV[5]
+  if islot or (kind == "string" and cmd == "SET" and argc == 3) then
+    local key, idx, how = KEYS[tonumber(ARGV[4])], KEYS[tonumber(ARGV[7])], ARGV[8]
+    local new = islot and ARGV[15] or ARGV[14]
+    local old
+    if islot then old = redis.call("HGET", key, ARGV[5]) else old = redis.call("GET", key) end
+    -- Both entries before the write: a value its index cannot read raises with nothing written.
+    local eold, enew = old and esc_idx(norm(old, how)), esc_idx(norm(new, how))
+    local reply
+    if islot then reply = redis.call("HSET", key, ARGV[5], new) else reply = redis.call("SET", key, new) end
+    if eold ~= enew then
+      local epk = esc_idx(pk)
+      if eold then redis.call("ZREM", idx, eold .. "\0" .. epk) end
+      redis.call("ZADD", idx, 0, enew .. "\0" .. epk)
+    end
+    return {1, reply}
+  end
+end
+
 local epk = esc_idx(pk)
 
 local specs, pos = {}, 3
