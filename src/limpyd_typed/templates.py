@@ -35,6 +35,23 @@ class CreateTemplate:
         self.number: dict[Field[Any, Any, Any], int] = {f: n for n, f in enumerate(self.fields, 1)}
 
 
+class StoreTemplate:
+    """What a constructor (or a bulk_create row) of one model accepts, defaults and requires."""
+
+    __slots__ = ("accepted", "pk_name", "rest", "__weakref__")
+
+    def __init__(self, model: type[Model[Any]]) -> None:
+        from .fields.pk import AutoPK
+
+        # Names a constructor accepts: init fields, an AutoPK aside (the server gives it).
+        self.accepted: dict[str, Field[Any, Any, Any]] = {
+            name: f for name, f in model._fields.items() if f.options.init and not (f.is_pk and isinstance(f, AutoPK))}
+        self.pk_name: str = model._pk_name
+        # Fields defaulted, or required, when a constructor does not name them.
+        self.rest: list[tuple[str, Field[Any, Any, Any]]] = [
+            (name, f) for name, f in model._fields.items() if not isinstance(f, AutoPK)]
+
+
 # Weak: models made and dropped (tests, notebooks) do not stay alive through their templates.
 _create: weakref.WeakKeyDictionary[type[Model[Any]], CreateTemplate] = weakref.WeakKeyDictionary()
 
@@ -43,4 +60,14 @@ def create(model: type[Model[Any]]) -> CreateTemplate:
     template = _create.get(model)
     if template is None:
         template = _create[model] = CreateTemplate(model)
+    return template
+
+
+_store: weakref.WeakKeyDictionary[type[Model[Any]], StoreTemplate] = weakref.WeakKeyDictionary()
+
+
+def store(model: type[Model[Any]]) -> StoreTemplate:
+    template = _store.get(model)
+    if template is None:
+        template = _store[model] = StoreTemplate(model)
     return template
