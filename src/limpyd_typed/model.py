@@ -185,13 +185,16 @@ class Model(Generic[PKT]):
 
     @classmethod
     def bulk_create(cls, rows: Iterable[Mapping[str, object]], *, batch_size: int = 500) -> list[PKT]:
-        """Create one instance per row (constructor keywords), pipelined by ``batch_size``; their pks.
+        """Create one instance per row (constructor keywords), one script call per ``batch_size``
+        rows; their pks.
 
         Every row is checked before anything is sent (a bad value or two rows sharing a unique
-        value: nothing is written). Each instance is still created by its own atomic script, so
-        its indexes are exact. If a row clashes with a unique value already stored, that row
-        writes nothing, the rows sent before it stay, no later batch is sent, and a
-        :class:`BulkCreateError` names the row and lists the pks created.
+        value: nothing is written). The script checks each row before writing anything of it, so
+        each instance is created whole with exact indexes (the batch runs as one atomic call: the
+        server serves nothing else meanwhile, which bounds a sensible ``batch_size``). If a row
+        clashes with a unique value already stored, that row writes nothing, the other rows of its
+        batch stay, no later batch is sent, and a :class:`BulkCreateError` names the row and lists
+        the pks created.
         """
         cls._check_usable()
         checked = []

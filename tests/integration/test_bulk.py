@@ -1,6 +1,7 @@
 """Bulk writes: Model.bulk_create() and Collection.update(), with the guarantees of single writes.
 
-Each instance is still written by its own atomic script, pipelined by batches; indexes are read
+bulk_create sends one script call per batch, which checks each row before writing any of it;
+update() one atomic script per instance, pipelined by batches. Indexes are read
 back raw and through collections, and failures are checked against full keyspace snapshots.
 """
 
@@ -48,7 +49,7 @@ def test_bulk_create_writes_every_row_with_its_indexes(db: Database, round_trips
     warm_scripts(db)
     with round_trips:
         pks = City.bulk_create(_rows(1200), batch_size=500)
-    assert round_trips.count == 3  # one pipelined round trip per batch of 500
+    assert round_trips.count == 3  # one script call per batch of 500
     assert pks == list(range(1, 1201))
     french = {i for i in range(1200) if i % 2}
     assert set(City.collection(country="FR").values_list("name", flat=True)) == {f"city-{i}" for i in french}
