@@ -253,15 +253,6 @@ local function norm(v, how)
   return v
 end
 
--- norm(v, how) as a function of v, or nil when it is v itself: found once per call, not per value.
-local function normaliser(how)
-  if how == "" then return nil end
-  if how == "float" then return norm_float end
-  local encode = SORTABLE_KINDS[string.match(how, "^sort:(.*)$") or ""]
-  if encode then return encode end
-  return function(v) return norm(v, how) end
-end
-
 -- The pk of an instance other than epk holding entry e in unique index idx, or nil. An escaped
 -- pk never contains a NUL byte, so epk = "\0" means "any instance" (one being created).
 local NO_PK = "\0"
