@@ -1,6 +1,6 @@
 """``python -m benchmarks.profile [--objects N]``: where limpyd_typed's time goes, per workload.
 
-Runs create, get by pk, update, the two queries and the bulk load under cProfile on a private server, and
+Runs create, get by pk, update, the two queries, delete and the bulk load under cProfile on a private server, and
 splits each one's own time (tottime) into the layers it goes through, plus the server's time per
 script call (INFO commandstats). On a unix socket a send wakes the server, so the socket line
 holds most of the server's time too: read it beside the server column.
@@ -20,6 +20,7 @@ from limpyd_typed import Database
 
 from .common import RANGE_MIN_AGE, city_count, city_name, people
 from .data import cities as geonames_cities
+from .systems.lua_floor import Lua
 from .systems.typed import Typed
 
 # (layer, what identifies its functions in cProfile's (file, line, name) keys)
@@ -60,10 +61,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--bulk-rows", type=int, default=20_000, help="GeoNames rows of the bulk load (cities500)")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions of most own time per workload")
+    parser.add_argument("--only", default="", help="comma-separated workloads to run (default: all), e.g. create,bulk")
+    parser.add_argument("--floor", action="store_true",
+                        help="profile the hand-written Lua floor instead: its server time per script call is the "
+                             "yardstick of ours")
     args = parser.parse_args(argv)
     database = Database.embedded()
-    system = Typed()
-    system.use(database)
+    system: Typed | Lua
+    if args.floor:
+        assert database.server is not None
+        system = Lua()
+        system.connect(database.server.url)
+    else:
+        system = Typed()
+        system.use(database)
     rows = people(args.objects)
     cities = city_count(args.objects)
     pks: list[object] = []
@@ -87,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for q in range(args.queries):
             system.query_range(city_name(q % cities), RANGE_MIN_AGE)
 
+    def delete() -> None:
+        for pk in pks:
+            system.delete(pk)
+
     bulk_rows = geonames_cities(500, args.bulk_rows)
 
     def bulk() -> None:
@@ -98,8 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("update indexed field", len(rows), update),
         ("query eq + values", args.queries, query_eq),
         ("query range+eq, sort, page 50", args.queries, query_range),
+        ("delete", len(rows), delete),
         ("bulk load", len(bulk_rows), bulk),
     ]
+    only = [w.strip() for w in args.only.split(",") if w.strip()]
+    if only:
+        # create always runs: the other workloads need its instances.
+        work = [w for w in work if w[0] == "create" or any(w[0].startswith(o) for o in only)]
     connection = database.connection
     try:
         for name, ops, body in work:

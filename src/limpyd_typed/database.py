@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import redis
 
+from . import wire
 from .exceptions import ImplementationError
 from .server import EmbeddedServer
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 _LOCATION_SETTINGS = ("host", "port", "unix_socket_path")
+# Commands redis-py has no response callback for, sent by wire.py's shorter path (same reply).
+_SCRIPT_CALLS = frozenset({"EVALSHA", "EVAL"})
 
 # One argument of a Redis command, as redis-py sends it.
 Arg = bytes | str | int | float
@@ -108,6 +111,8 @@ class Database:
 
     def send(self, args: Sequence[Arg]) -> object:
         """Send one command on the connection itself, bypassing any pipeline."""
+        if args[0] in _SCRIPT_CALLS:
+            return wire.call(self._connection, tuple(args))
         # redis-py leaves execute_command untyped; the reply is raw and read through replies.py.
         execute: Callable[..., object] = self._connection.execute_command
         return execute(*args)
@@ -122,6 +127,8 @@ class Database:
 
     def send_batch(self, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
         """Send several commands in one round trip on the connection itself, bypassing any pipeline."""
+        if all(command[0] in _SCRIPT_CALLS for command in commands):
+            return wire.call_many(self._connection, commands)
         pipe = self._connection.pipeline(transaction=False)
         queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
         for command in commands:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, overload
 
 from typing_extensions import Self, TypeVar, dataclass_transform
 
-from . import relations, replies, writes
+from . import relations, replies, templates, writes
 from .database import Database
 from .declaration import declared_fields, declared_pk_type
 from .exceptions import DoesNotExist, ImplementationError, InvalidValue, MultipleObjectsReturned, shown
@@ -158,35 +158,43 @@ class Model(Generic[PKT]):
 
         Checks everything before anything is sent: unknown or missing fields, invalid values.
         """
-        pk_field = cls._pk_field()
+        plan = templates.store(cls)  # computed once per model, not per instance
+        accepted, pk_name = plan.accepted, plan.pk_name
         given_pk: bytes | None = None
         stored: dict[Field[Any, Any, Any], list[bytes]] = {}
         for name, value in values.items():
-            f = cls._fields.get(name)
-            if f is None or not f.options.init or (f.is_pk and isinstance(f, AutoPK)):
+            f = accepted.get(name)
+            if f is None:
                 raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
-            if f is pk_field:
+            if name == pk_name:
                 given_pk = f.encode(value)
             else:
-                stored[f] = f.values_to_store(value)
-        for name, f in cls._fields.items():
-            if name in values or isinstance(f, AutoPK):
+                raw = f.values_to_store(value)
+                if raw:
+                    stored[f] = raw
+        for name, f in plan.rest:
+            if name in values:
                 continue
-            if f.stored_default is not None:
-                stored[f] = f.stored_default
+            default = f.stored_default
+            if default is not None:
+                if default:
+                    stored[f] = default
             elif f.options.init:
                 raise TypeError(f"{cls.__name__}() missing required keyword argument {name!r}")
-        return given_pk, {f: raw for f, raw in stored.items() if raw}
+        return given_pk, stored
 
     @classmethod
     def bulk_create(cls, rows: Iterable[Mapping[str, object]], *, batch_size: int = 500) -> list[PKT]:
-        """Create one instance per row (constructor keywords), pipelined by ``batch_size``; their pks.
+        """Create one instance per row (constructor keywords), one script call per ``batch_size``
+        rows; their pks.
 
         Every row is checked before anything is sent (a bad value or two rows sharing a unique
-        value: nothing is written). Each instance is still created by its own atomic script, so
-        its indexes are exact. If a row clashes with a unique value already stored, that row
-        writes nothing, the rows sent before it stay, no later batch is sent, and a
-        :class:`BulkCreateError` names the row and lists the pks created.
+        value: nothing is written). The script checks each row before writing anything of it, so
+        each instance is created whole with exact indexes (the batch runs as one atomic call: the
+        server serves nothing else meanwhile, which bounds a sensible ``batch_size``). If a row
+        clashes with a unique value already stored, that row writes nothing, the other rows of its
+        batch stay, no later batch is sent, and a :class:`BulkCreateError` names the row and lists
+        the pks created.
         """
         cls._check_usable()
         checked = []

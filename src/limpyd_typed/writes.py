@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import scripts
+from . import scripts, templates
 from .keys import escape_part
 from .database import Arg, one_place
 from redis.exceptions import ResponseError
@@ -146,40 +146,48 @@ def update_instances(model: type[Model[Any]], pks: Sequence[bytes], values: Stor
 Stored = Mapping["Field[Any, Any, Any]", list[bytes]]
 
 
-def _create_call(model: type[Model[Any]], pk: bytes | None, values: Stored) -> tuple[list[str], list[scripts.ScriptArg]]:
-    """KEYS and ARGV of the create script for one new instance."""
-    keys = _Keys(model._keys.pks, model._keys.next_pk)
+def _create_row(template: templates.CreateTemplate, pk: bytes | None, values: Stored) -> list[scripts.ScriptArg]:
+    """The ARGV of one row of the create script (after the model's template head)."""
+    number = template.number
     args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", len(values)]
     for field, stored in values.items():
-        args += [field.kind, field.key_prefix, field.slot, field.index_mode, _index_pos(keys, field),
-                 field.index_form, len(stored), *stored]
-    return keys.names, args
+        args += [number[field], len(stored), *stored]
+    return args
 
 
-def _created(model: type[Model[Any]], values: Stored, reply: object) -> bytes:
-    """The pk the create script answered, or the error it reported (nothing written then)."""
-    if isinstance(reply, Exception):
-        raise CommandError(f"{model.__name__}: Redis refused the create: {reply}; nothing was written")
+def _created(model: type[Model[Any]], template: templates.CreateTemplate, reply: object) -> bytes:
+    """The pk the create script answered for one row, or the error it reported (nothing written then)."""
+    if isinstance(reply, bytes):  # the pk created
+        return reply
     assert isinstance(reply, list)
-    if reply[0] == 1:
-        created: bytes = reply[1]
-        return created
     if reply[1] == b"exists":
         raise UniquenessError(
             f"{model.__name__}: an instance with pk={model._decode_pk(reply[2])!r} already exists; nothing was written"
         )
-    field = list(values)[int(reply[2]) - 1]
+    if reply[1] == b"error":
+        reason = reply[2].decode(errors="replace").split(": ", 1)[-1]  # drop the script's name and line
+        raise CommandError(f"{model.__name__}: Redis refused the create: {reason}; nothing was written")
+    field = template.fields[int(reply[2]) - 1]
     raise _uniqueness_error(field, reply[3], reply[4])
 
 
 def create_instance(model: type[Model[Any]], pk: bytes | None, values: Stored) -> bytes:
     """Create an instance with its field values and index entries; returns its pk."""
-    return _created(model, values, scripts.CREATE(model.database, *_create_call(model, pk, values)))
+    template = templates.create(model)
+    try:
+        reply = scripts.CREATE(model.database, template.keys, [*template.head, *_create_row(template, pk, values)])
+    except ResponseError as exc:
+        raise CommandError(f"{model.__name__}: Redis refused the create: {exc}; nothing was written") from None
+    assert isinstance(reply, list)
+    return _created(model, template, reply[0])
 
 
 def create_instances(model: type[Model[Any]], rows: Sequence[tuple[bytes | None, Stored]], batch_size: int) -> list[bytes]:
-    """Create many instances, each by its own atomic script, pipelined ``batch_size`` at a time.
+    """Create many instances, one script call per batch of ``batch_size`` rows.
 
+    The script creates the rows of its batch in order, each checked before anything of it is
+    written, so each row is atomic and its indexes exact (the whole batch is, in fact, one atomic
+    call: the server runs nothing else meanwhile, which bounds a sensible ``batch_size``).
     Rows sharing a unique value (or a pk) are refused before anything is sent. A row refused by
     the server (a unique value already held) writes nothing; the batch's other rows stand, no
     later batch is sent, and BulkCreateError says which row failed and which pks were created.
@@ -187,14 +195,25 @@ def create_instances(model: type[Model[Any]], rows: Sequence[tuple[bytes | None,
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     _refuse_shared_uniques(model, rows)
+    template = templates.create(model)
     created: list[bytes] = []
     for start in range(0, len(rows), batch_size):
         batch = rows[start:start + batch_size]
-        answers = scripts.CREATE.many(model.database, [_create_call(model, pk, values) for pk, values in batch])
+        args = list(template.head)
+        for pk, values in batch:
+            args += _create_row(template, pk, values)
+        # A batch of one call: a pipeline at work refuses it (bulk_create cannot be queued).
+        reply = scripts.CREATE.many(model.database, [(template.keys, args)])[0]
+        if isinstance(reply, Exception):  # a command of the script failed (a key of the wrong type)
+            raise BulkCreateError(f"{model.__name__}.bulk_create: Redis refused the batch of rows {start} to "
+                                  f"{start + len(batch) - 1}: {reply}; rows of it before the failing one may "
+                                  f"be written ({len(created)} created before it)",
+                                  created=[model._decode_pk(pk) for pk in created])
+        assert isinstance(reply, list)
         failures: list[str] = []
-        for offset, ((_, values), reply) in enumerate(zip(batch, answers)):
+        for offset, answer in enumerate(reply):
             try:
-                created.append(_created(model, values, reply))
+                created.append(_created(model, template, answer))
             except (UniquenessError, CommandError) as exc:
                 failures.append(f"row {start + offset}: {exc}")
         if failures:
@@ -255,6 +274,13 @@ def _stored_fields(model: type[Model[Any]]) -> list[Field[Any, Any, Any]]:
     return [f for f in model._fields.values() if not f.is_pk]
 
 
+def _delete_keys(model: type[Model[Any]], pk_key: str) -> list[str]:
+    """The KEYS of the delete script: the pks set, the instance's data keys, its model's index keys."""
+    stored = _stored_fields(model)
+    data = dict.fromkeys(f.key_prefix + pk_key for f in stored)  # InstanceHash fields share one key
+    return [model._keys.pks, *data, *(f.index_key for f in stored if f.index_key)]
+
+
 def _deleted(plan: list[type[Model[Any]]], pk: bytes, reply: object) -> bool:
     """Whether the delete script deleted the instance (False: it did not exist)."""
     model = plan[0]
@@ -285,7 +311,7 @@ def delete_instance(instance: Model[Any]) -> None:
     """Delete an instance: its keys, its index entries, and what its relations say (one script)."""
     model = type(instance)
     plan, args = _delete_plan(model)
-    reply = scripts.DELETE(instance.database, [model._keys.pks], [instance._pk_bytes, *args])
+    reply = scripts.DELETE(instance.database, _delete_keys(model, instance._pk_key), [instance._pk_bytes, *args])
     if not _deleted(plan, instance._pk_bytes, reply):
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")
 
@@ -298,7 +324,7 @@ def delete_instances(model: type[Model[Any]], pks: Sequence[bytes]) -> int:
     ProtectedError raised at the end says how many.
     """
     plan, args = _delete_plan(model)
-    replies_ = scripts.DELETE.many(model.database, [([model._keys.pks], [pk, *args]) for pk in pks])
+    replies_ = scripts.DELETE.many(model.database, [(_delete_keys(model, escape_part(pk)), [pk, *args]) for pk in pks])
     deleted, refused = 0, None
     for pk, reply in zip(pks, replies_):
         try:

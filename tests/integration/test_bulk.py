@@ -1,6 +1,7 @@
 """Bulk writes: Model.bulk_create() and Collection.update(), with the guarantees of single writes.
 
-Each instance is still written by its own atomic script, pipelined by batches; indexes are read
+bulk_create sends one script call per batch, which checks each row before writing any of it;
+update() one atomic script per instance, pipelined by batches. Indexes are read
 back raw and through collections, and failures are checked against full keyspace snapshots.
 """
 
@@ -48,7 +49,7 @@ def test_bulk_create_writes_every_row_with_its_indexes(db: Database, round_trips
     warm_scripts(db)
     with round_trips:
         pks = City.bulk_create(_rows(1200), batch_size=500)
-    assert round_trips.count == 3  # one pipelined round trip per batch of 500
+    assert round_trips.count == 3  # one script call per batch of 500
     assert pks == list(range(1, 1201))
     french = {i for i in range(1200) if i % 2}
     assert set(City.collection(country="FR").values_list("name", flat=True)) == {f"city-{i}" for i in french}
@@ -121,3 +122,29 @@ def test_update_refuses_bad_input_before_writing(db: Database) -> None:
     assert snapshot(db) == before
     assert City.collection(name="city-1").update(name="renamed") == 1
     assert City.get(name="renamed").pk.get() == 2
+
+
+def test_the_create_script_checks_the_rows_of_one_call_against_each_other(db: Database) -> None:
+    # bulk_create refuses such rows before sending them; the script does not rely on it.
+    from limpyd_typed import scripts, templates, writes
+
+    template = templates.create(City)
+    rows = [City._to_store({"name": "same", "country": "FR"}), City._to_store({"name": "same", "country": "DE"}),
+            City._to_store({"name": "other", "country": "DE"})]
+    args = list(template.head)
+    for pk, values in rows:
+        args += writes._create_row(template, pk, values)
+    answers = scripts.CREATE(db, template.keys, args)
+    assert isinstance(answers, list)
+    assert answers[0] == b"1"
+    assert answers[1][:2] == [0, b"unique"] and answers[1][3:] == [b"same", b"1"]
+    assert answers[2] == b"2"
+    given = [(b"9", City._to_store({"name": "third", "country": "IT"})[1]),
+             (b"9", City._to_store({"name": "fourth", "country": "IT"})[1])]
+    args = list(template.head)
+    for pk, values in given:
+        args += writes._create_row(template, pk, values)
+    assert scripts.CREATE(db, template.keys, args) == [b"9", [0, b"exists", b"9"]]
+    assert City.collection(country="DE").count() == 1
+    assert set(City.collection().values_list(City.name, flat=True)) == {"other", "same", "third"}
+    assert City.check_indexes().ok

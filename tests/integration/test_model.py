@@ -730,3 +730,36 @@ def test_use_database_moves_the_subclasses_that_inherit_it_and_only_those(server
     finally:
         for database in (first, second, third):
             database.close()
+
+
+class Declared(Model, namespace="declared"):
+    name: InstanceHash[str] = field(unique=True)
+    note: InstanceHash[str]
+    code: String[str] = field(indexable=True)
+    tags: Set[str] = field(default=(), indexable=True)
+
+
+def test_delete_declares_every_key_it_changes_in_its_keys(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.support import snapshot as full_snapshot, warm_scripts
+
+    Declared.use_database(db)
+    warm_scripts(db)
+    one = Declared(name="a", note="n", code="c", tags={"x", "y"})
+    Declared(name="b", note="m", code="d", tags={"y"})
+    before = full_snapshot(db)
+    sent: list[tuple[object, ...]] = []
+    send = db.send
+
+    def spy(args: Any) -> object:
+        sent.append(tuple(args))
+        return send(args)
+
+    monkeypatch.setattr(db, "send", spy)
+    one.delete()
+    monkeypatch.undo()
+    after = full_snapshot(db)
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    (command,) = sent
+    assert command[0] == "EVALSHA"
+    declared = {str(key).encode() for key in command[3:3 + int(str(command[2]))]}
+    assert changed and changed <= declared

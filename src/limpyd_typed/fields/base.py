@@ -220,9 +220,12 @@ class Field(Generic[T, B, V]):
 
     def values_to_store(self, value: object) -> list[bytes]:
         """The values the create script writes for this field (empty: nothing stored)."""
-        if value is None and self.codec.nullable:
-            return []
-        return [self.encode(value)]
+        if value is None:
+            return [] if self.codec.nullable else [self.encode(value)]  # encode() raises, named
+        try:
+            return [self.codec.encoder(value)]  # the hot path of every create: encode() inlined
+        except CodecError:
+            return [self.encode(value)]  # raises again, naming model and field
 
     def replace_commands(self, key: str, stored: list[bytes]) -> list[Command]:
         """The commands giving the field at ``key`` the whole value ``stored`` (from values_to_store)."""

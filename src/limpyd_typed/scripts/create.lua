@@ -1,59 +1,183 @@
--- Create one instance with all its field values and index entries, atomically.
+-- Create instances (one, or a bulk_create batch), each with all its field values and index
+-- entries. Rows are created in order, each checked before anything of it is written: a refused row
+-- writes nothing, the rows before and after it stand. One call for a whole batch: the per-call
+-- costs (arguments of the model's fields, this file's setup, one command per index) are paid
+-- once, not once per row.
 -- KEYS[1] = pks set, KEYS[2] = AutoPK counter, KEYS[3..] = index keys referenced by position.
--- ARGV[1] = "auto" or "given", ARGV[2] = the given pk,
--- ARGV[3] = F, then F fields as: kind, key prefix (the instance hash's for islot), hash slot (or ""),
---   index mode (0 none, 1 indexed, 2 unique), index key position (0 if none),
---   normalisation ("float" or ""), n, n values
---   (values are pairs for hash (sub-key, value) and zset (score, member)).
+-- ARGV[1] = F, then the model's F field descriptors as: kind, key prefix (the instance hash's for
+--   islot), hash slot (or ""), index mode (0 none, 1 indexed, 2 unique), index key position (0 if
+--   none), normalisation ("float", "sort:<type>" or "");
+-- then the rows, up to the end of ARGV, each as: "auto" or "given", the given pk (or ""), G, then
+--   G fields as: descriptor number, n, n values (pairs for hash (sub-key, value) and zset
+--   (score, member)).
 -- Instance hash and own keys are named from the pk, which for AutoPK exists only in here; they
 -- carry the same hash tag as KEYS[1], so they live in the same cluster slot.
--- Returns {1, pk} | {0, "exists", pk} | {0, "unique", field number, raw value, holder pk}
-local fields, pos = {}, 4
-for i = 1, tonumber(ARGV[3]) do
-  local f = {
-    kind = ARGV[pos], prefix = ARGV[pos + 1], slot = ARGV[pos + 2],
-    mode = tonumber(ARGV[pos + 3]), idx = KEYS[tonumber(ARGV[pos + 4])], values = {},
-  }
-  local how = ARGV[pos + 5]
-  local n = tonumber(ARGV[pos + 6])
-  for j = 1, n do f.values[j] = ARGV[pos + 6 + j] end
-  f.entries = {}
-  if f.mode > 0 then
-    local single = f.kind == "string" or f.kind == "islot"
-    f.entries = entries_from(f.kind, single and f.values[1] or f.values, how)
-  end
-  fields[i] = f
-  pos = pos + 7 + n
+-- Returns one reply per row: the pk created | {0, "exists", pk} | {0, "unique", descriptor, raw
+--   value, holder pk} | {0, "error", message} (a value the index cannot read: nothing written)
+--
+-- Cost: in a script every table and every new string is an allocation, which costs more than a
+-- command; so a descriptor is read from ARGV where it lies (descriptor i at ARGV[desc(i)]), and
+-- a row is read from ARGV twice (check, then write) rather than copied into tables.
+local DESC = 2 -- where descriptor 1 lies
+local function desc(i) return DESC + (i - 1) * 6 end
+local first_row = desc(tonumber(ARGV[1]) + 1)
+
+-- Where the row after the row at ARGV[at] starts.
+local function row_end(at)
+  local p = at + 3
+  for _ = 1, tonumber(ARGV[at + 2]) do p = p + 2 + tonumber(ARGV[p + 1]) end
+  return p
 end
 
--- Every check before the first write, so a refused instance leaves nothing behind.
-local pk = ARGV[2]
-if ARGV[1] == "given" and redis.call("SISMEMBER", KEYS[1], pk) == 1 then return {0, "exists", pk} end
-for n, f in ipairs(fields) do
-  if f.mode == 2 then
-    for e in pairs(f.entries) do
-      local holder = unique_holder(f.idx, e, NO_PK)
-      if holder then return {0, "unique", n, unesc_idx(e), holder} end
+local many = row_end(first_row) <= #ARGV
+-- With several rows, index entries and pks of the rows accepted so far are written at the end in
+-- one variadic command per key (one ZADD per index for a whole batch, not one per row); until
+-- then, `taken` and `added` let later rows see them (a unique value, a pk already used in the call).
+local pending, taken, added, new_pks -- tables, made only for several rows
+if many then pending, taken, added, new_pks = {}, {}, {}, {} end
+
+-- The values of the multi-valued field whose n values start at ARGV[p].
+local function values_at(p, n)
+  local values = {}
+  for j = 1, n do values[j] = ARGV[p + j - 1] end
+  return values
+end
+
+-- The index entry of a single-valued field's value v (descriptor at ARGV[d]).
+local function entry_of(d, v)
+  local how = ARGV[d + 5]
+  if how ~= "" then v = norm(v, how) end
+  return esc_idx(v)
+end
+
+-- The holder of entry e of the unique index of descriptor d, in this call or stored, or nil.
+local function holder_of(d, idx, e)
+  local mine = many and taken[d]
+  return mine and mine[e] or unique_holder(idx, e, NO_PK)
+end
+
+-- Check the row at ARGV[at]: its refusal, or nil. Computes every index entry, so that a value
+-- its index cannot read raises here, before anything of the row is written.
+local function check(at, auto, pk)
+  if not auto and ((many and added[pk]) or redis.call("SISMEMBER", KEYS[1], pk) == 1) then
+    return {0, "exists", pk}
+  end
+  local p = at + 3
+  for _ = 1, tonumber(ARGV[at + 2]) do
+    local number, n = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
+    local d = desc(number)
+    local mode, kind = ARGV[d + 3], ARGV[d]
+    if mode ~= "0" then
+      local idx = KEYS[tonumber(ARGV[d + 4])]
+      if kind == "string" or kind == "islot" then
+        local e = entry_of(d, ARGV[p + 2])
+        if mode == "2" then
+          local holder = holder_of(d, idx, e)
+          if holder then return {0, "unique", number, unesc_idx(e), holder} end
+        end
+      else
+        for e in pairs(entries_from(kind, values_at(p + 2, n), ARGV[d + 5])) do
+          if mode == "2" then
+            local holder = holder_of(d, idx, e)
+            if holder then return {0, "unique", number, unesc_idx(e), holder} end
+          end
+        end
+      end
     end
+    p = p + 2 + n
   end
-end
-if ARGV[1] == "auto" then
-  repeat pk = tostring(redis.call("INCR", KEYS[2])) until redis.call("SISMEMBER", KEYS[1], pk) == 0
+  return nil
 end
 
-redis.call("SADD", KEYS[1], pk)
-local kpk, epk = esc_key(pk), esc_idx(pk)
-local slots, hash_key = {}, nil
-for _, f in ipairs(fields) do
-  if f.kind == "islot" then
-    hash_key = f.prefix .. kpk
-    slots[#slots + 1] = f.slot
-    slots[#slots + 1] = f.values[1]
-  elseif #f.values > 0 then
-    local key = f.prefix .. kpk
-    if f.kind == "string" then redis.call("SET", key, f.values[1]) else call_chunked(FILL[f.kind], key, f.values) end
+-- Record (or, for a single row, write) index entry e of descriptor d for the instance pk.
+local function add_entry(d, idx, mode, e, member, pk)
+  if not many then
+    redis.call("ZADD", idx, 0, e .. member)
+    return
   end
-  if f.mode > 0 then reindex(f.idx, {}, f.entries, epk) end
+  local out = pending[d]
+  if not out then
+    out = {}
+    pending[d] = out
+  end
+  out[#out + 1] = 0
+  out[#out + 1] = e .. member
+  if mode == "2" then
+    taken[d] = taken[d] or {}
+    taken[d][e] = pk
+  end
 end
-if hash_key then call_chunked("HSET", hash_key, slots) end
-return {1, pk}
+
+local slots = {} -- the instance hash's sub-keys and values of a row, reused from row to row
+
+-- Write the checked row at ARGV[at]: its data keys and index entries; its pk comes last.
+local function write(at, auto, pk)
+  if auto then
+    -- A pk already taken (set by hand, or given to a row of this call) is skipped.
+    repeat
+      pk = tostring(redis.call("INCR", KEYS[2]))
+    until not (many and added[pk]) and redis.call("SISMEMBER", KEYS[1], pk) == 0
+  end
+  local kpk = esc_key(pk)
+  local member = "\0" .. esc_idx(pk)
+  local nslots, hash_key = 0, nil
+  local p = at + 3
+  for _ = 1, tonumber(ARGV[at + 2]) do
+    local d, n = desc(tonumber(ARGV[p])), tonumber(ARGV[p + 1])
+    local kind, mode = ARGV[d], ARGV[d + 3]
+    local single = kind == "string" or kind == "islot"
+    if kind == "islot" then
+      hash_key = hash_key or ARGV[d + 1] .. kpk
+      slots[nslots + 1] = ARGV[d + 2]
+      slots[nslots + 2] = ARGV[p + 2]
+      nslots = nslots + 2
+    elseif kind == "string" then
+      redis.call("SET", ARGV[d + 1] .. kpk, ARGV[p + 2])
+    elseif n > 0 then
+      call_chunked(fill(kind), ARGV[d + 1] .. kpk, values_at(p + 2, n))
+    end
+    if mode ~= "0" then
+      local idx = KEYS[tonumber(ARGV[d + 4])]
+      if single then
+        add_entry(d, idx, mode, entry_of(d, ARGV[p + 2]), member, pk)
+      else
+        for e in pairs(entries_from(kind, values_at(p + 2, n), ARGV[d + 5])) do
+          add_entry(d, idx, mode, e, member, pk)
+        end
+      end
+    end
+    p = p + 2 + n
+  end
+  if hash_key then
+    for i = nslots + 1, #slots do slots[i] = nil end
+    call_chunked("HSET", hash_key, slots)
+  end
+  if many then
+    added[pk] = true
+    new_pks[#new_pks + 1] = pk
+  else
+    redis.call("SADD", KEYS[1], pk)
+  end
+  return pk
+end
+
+local replies, pos, count = {}, first_row, #ARGV
+while pos <= count do
+  local auto, pk = ARGV[pos] == "auto", ARGV[pos + 1]
+  local ok, refused = pcall(check, pos, auto, pk)
+  if not ok then
+    replies[#replies + 1] = {0, "error", tostring(refused)}
+  else
+    replies[#replies + 1] = refused or write(pos, auto, pk)
+  end
+  pos = row_end(pos)
+end
+-- The pks last: should a command fail before (a key of the wrong type, written by hand), the
+-- rows of this call stay invisible (check_indexes reports their keys and entries as orphans).
+if many then
+  for d, out in pairs(pending) do
+    call_chunked("ZADD", KEYS[tonumber(ARGV[d + 4])], out)
+  end
+  if #new_pks > 0 then call_chunked("SADD", KEYS[1], new_pks) end
+end
+return replies

@@ -1,14 +1,73 @@
 -- Delete one instance with every key it owns and every index entry it holds, and propagate the
 -- delete along the relations pointing to it (on_delete), all atomically: a protected reference
 -- refuses the whole delete before anything is written.
--- KEYS[1] = the pks set of the instance's model.
+-- KEYS[1] = the pks set of the instance's model, then the instance's own data keys and the index
+-- keys of its model: every key the delete of the instance itself touches. A propagation along
+-- relations (cascade, set-null) touches keys of other models, found here at run time, which no
+-- client can declare beforehand (like the instances found by a query).
 -- ARGV[1] = pk, ARGV[2] = N models; model 1 is the instance's, the others those reached through
 -- relations. Each model: pks key, F fields then F x (kind, key prefix, slot, index key or "",
 -- normalisation), then R inbound relations then R x (source model, source field, on_delete).
 -- Returns {1, deleted count} | {0, "missing"} | {0, "protected", model, field, pk, referrer pk}
+--
+-- Cost: tables and new strings are what a script pays most for; the common delete (no relation
+-- points to the model) reads its field descriptors where they lie in ARGV and builds no plan.
+local pk = ARGV[1]
+if redis.call("SISMEMBER", KEYS[1], pk) == 0 then return {0, "missing"} end
+
+-- Model 1's description: pks key at ARGV[3], F at ARGV[4], field f at ARGV[field_at(f)], then R.
+local function field_at(f) return 5 + (f - 1) * 5 end
+local nfields1 = tonumber(ARGV[4])
+
+-- Delete instance p of the model whose pks key is ARGV[base] (its F at ARGV[base + 1], its
+-- fields after): index entries, data keys, pk. The values of single-valued indexed fields are
+-- read to find their entries, those in the instance hash by one HMGET.
+local function delete_one(base, p)
+  local epk, ekey = esc_idx(p), esc_key(p)
+  local member = "\0" .. epk
+  local data, hash_key, slot_at, slot_names = {}, nil, nil, nil
+  for f = 1, tonumber(ARGV[base + 1]) do
+    local fp = base + 2 + (f - 1) * 5
+    local kind, idx = ARGV[fp], ARGV[fp + 3]
+    local key = ARGV[fp + 1] .. ekey
+    local known = false
+    for i = 1, #data do if data[i] == key then known = true end end
+    if not known then data[#data + 1] = key end
+    if idx ~= "" then
+      if kind == "islot" then
+        hash_key = key
+        slot_at = slot_at or {}
+        slot_names = slot_names or {}
+        slot_at[#slot_at + 1] = fp
+        slot_names[#slot_names + 1] = ARGV[fp + 2]
+      elseif kind == "string" then
+        local v = redis.call("GET", key)
+        if v then redis.call("ZREM", idx, esc_idx(norm(v, ARGV[fp + 4])) .. member) end
+      else
+        reindex(idx, entries_of(kind, key, ARGV[fp + 2], ARGV[fp + 4]), {}, epk)
+      end
+    end
+  end
+  if hash_key then
+    local values = call_each("HMGET", hash_key, slot_names)
+    for i, fp in ipairs(slot_at) do
+      local v = values[i]
+      if v then redis.call("ZREM", ARGV[fp + 3], esc_idx(norm(v, ARGV[fp + 4])) .. member) end
+    end
+  end
+  for i = 1, #data, CHUNK do redis.call("DEL", unpack(data, i, math.min(i + CHUNK - 1, #data))) end
+  redis.call("SREM", ARGV[base], p)
+end
+
+if tonumber(ARGV[field_at(nfields1 + 1)]) == 0 then -- no relation points to the model
+  delete_one(3, pk)
+  return {1, 1}
+end
+
+-- Relations point to the model: every model the delete may reach, as tables.
 local models, pos = {}, 3
 for m = 1, tonumber(ARGV[2]) do
-  local model = {pks = ARGV[pos], fields = {}, inbound = {}}
+  local model = {pks = ARGV[pos], base = pos, fields = {}, inbound = {}}
   local nfields = tonumber(ARGV[pos + 1])
   pos = pos + 2
   for f = 1, nfields do
@@ -24,9 +83,6 @@ for m = 1, tonumber(ARGV[2]) do
   end
   models[m] = model
 end
-
-local pk = ARGV[1]
-if redis.call("SISMEMBER", KEYS[1], pk) == 0 then return {0, "missing"} end
 
 -- The pks of the instances of model m whose field f holds `held` (read from f's index).
 local function referrers(m, f, held)
@@ -92,16 +148,8 @@ for _, drop in ipairs(drops) do
   end
 end
 
--- 3. Delete every doomed instance: index entries, data keys, pk.
+-- 3. Delete every doomed instance.
 for _, doomed_one in ipairs(order) do
-  local model, p = models[doomed_one[1]], doomed_one[2]
-  local epk, ekey, data = esc_idx(p), esc_key(p), {}
-  for _, field in ipairs(model.fields) do
-    local key = field.prefix .. ekey
-    if field.idx ~= "" then reindex(field.idx, entries_of(field.kind, key, field.slot, field.how), {}, epk) end
-    data[key] = true
-  end
-  for key in pairs(data) do redis.call("DEL", key) end
-  redis.call("SREM", model.pks, p)
+  delete_one(models[doomed_one[1]].base, doomed_one[2])
 end
 return {1, #order}

@@ -1,22 +1,25 @@
 -- Shared by every script; mirrors keys.py (key parts) and indexes.py (index entries).
 
 -- Escape one part of an index entry: \0 -> \1\1, \1 -> \1\2 (order-preserving, NUL-free).
-local ESC = {["\0"] = "\1\1", ["\1"] = "\1\2"}
-local UNESC = {["\1\1"] = "\0", ["\1\2"] = "\1"}
+-- (No table of replacements: this file runs on every script call, and a table is an allocation.)
+local function esc_char(c) if c == "\0" then return "\1\1" end return "\1\2" end
+local function unesc_pair(p) if p == "\1\1" then return "\0" end return "\1" end
 -- Most parts hold neither byte: a plain find is cheaper than a gsub that replaces nothing (a
 -- query reads a pk back from every index member it scans).
 local function esc_idx(s)
-  if not string.find(s, "[%z\1]") then return s end
-  return (string.gsub(s, "[%z\1]", ESC))
+  if not string.find(s, "\0", 1, true) and not string.find(s, "\1", 1, true) then return s end
+  return (string.gsub(s, "[%z\1]", esc_char))
 end
 
 local function unesc_idx(s)
   if not string.find(s, "\1", 1, true) then return s end
-  return (string.gsub(s, "\1[\1\2]", UNESC))
+  return (string.gsub(s, "\1[\1\2]", unesc_pair))
 end
 
 -- Escape one component of a key name, exactly like keys.escape_part.
 local function esc_key(s)
+  -- Most parts (every int pk) need no escape: a find is cheaper than a gsub calling a function.
+  if not string.find(s, "[^A-Za-z0-9_%.%-]") then return s end
   return (string.gsub(s, "[^A-Za-z0-9_%.%-]", function(c)
     return string.format("%%%02X", string.byte(c))
   end))
@@ -42,165 +45,190 @@ end
 
 -- One command with its values after the key, in chunks when there are many (unpack's limit).
 -- Counting commands add up their replies; the others (pushes) answer with their last reply.
-local SUMMED = {SADD = true, SREM = true, ZADD = true, ZREM = true, HSET = true, HDEL = true}
+local function summed(cmd)
+  return cmd == "SADD" or cmd == "SREM" or cmd == "ZADD" or cmd == "ZREM" or cmd == "HSET" or cmd == "HDEL"
+end
 local function call_values(cmd, key, values)
   if #values <= CHUNK then return redis.call(cmd, key, unpack(values)) end
   local total, reply = 0, nil
   for i = 1, #values, CHUNK do
     reply = redis.call(cmd, key, unpack(values, i, math.min(i + CHUNK - 1, #values)))
-    if SUMMED[cmd] then total = total + reply end
+    if summed(cmd) then total = total + reply end
   end
-  if SUMMED[cmd] then return total end
+  if summed(cmd) then return total end
   return reply
 end
 
 -- Order-preserving index entries of range-indexed fields, byte for byte as sortable.py computes
 -- them (its docstring describes each encoding): their byte order is the order of the values.
-local SORTABLE_FLIP = {["0"] = "9", ["1"] = "8", ["2"] = "7", ["3"] = "6", ["4"] = "5",
-                       ["5"] = "4", ["6"] = "3", ["7"] = "2", ["8"] = "1", ["9"] = "0"}
-local SORTABLE_MONTH_DAYS = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
-local SORTABLE_DAY_US = 86400000000
+-- Built at a script's first use of a range index only: a script runs this whole file on every
+-- call, and these dozen functions and tables cost more than many a write's own work.
+local function sortable_encoders()
+  local SORTABLE_FLIP = {["0"] = "9", ["1"] = "8", ["2"] = "7", ["3"] = "6", ["4"] = "5",
+                         ["5"] = "4", ["6"] = "3", ["7"] = "2", ["8"] = "1", ["9"] = "0"}
+  local SORTABLE_MONTH_DAYS = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+  local SORTABLE_DAY_US = 86400000000
 
-local function sortable_fail(v, how)
-  local shown = string.sub(v, 1, 40)
-  if #v > 40 then shown = shown .. "..." end
-  error("not a stored " .. how .. " value: '" .. (string.gsub(shown, "[%c\128-\255]", "?")) .. "'")
-end
-
--- A digit count: one byte n + 1, or \255 and 4 bytes; complemented below zero (longer is lower).
-local function sortable_length(n, neg)
-  if n <= 253 then return string.char(neg and 254 - n or n + 1) end
-  if neg then return "\0" .. struct.pack(">I4", 4294967295 - n) end
-  return "\255" .. struct.pack(">I4", n)
-end
-
--- The int encoding of a non-zero integer given by its sign and digits (no leading zero).
-local function sortable_digits(neg, digits)
-  if neg then return "<" .. sortable_length(#digits, true) .. (string.gsub(digits, "%d", SORTABLE_FLIP)) end
-  return ">" .. sortable_length(#digits, false) .. digits
-end
-
--- The int encoding of an integer that a Lua number holds exactly.
-local function sortable_small(n)
-  if n == 0 then return "=" end
-  if n < 0 then return sortable_digits(true, string.format("%d", -n)) end
-  return sortable_digits(false, string.format("%d", n))
-end
-
--- The parts of a number's text -?D+(.D+)?([eE][+-]?D+)?: sign, whole, fraction, exponent sign and
--- digits (fraction and exponent "" when absent); nil when the text is not one.
-local function sortable_number(v)
-  local sign, whole, rest = string.match(v, "^(%-?)(%d+)(.*)$")
-  if not whole then return nil end
-  local frac = string.match(rest, "^%.(%d+)")
-  if frac then rest = string.sub(rest, #frac + 2) else frac = "" end
-  if rest == "" then return sign, whole, frac, "", "" end
-  local esign, edigits = string.match(rest, "^[eE]([+-]?)(%d+)$")
-  if not edigits then return nil end
-  return sign, whole, frac, esign, edigits
-end
-
-local function sortable_int(v)
-  if v == "0" then return "=" end
-  local sign, digits = string.match(v, "^(%-?)([1-9]%d*)$")
-  if not digits then sortable_fail(v, "int") end
-  return sortable_digits(sign == "-", digits)
-end
-
-local function sortable_float(v)
-  local x
-  if v == "inf" then x = math.huge
-  elseif v == "-inf" then x = -math.huge
-  elseif sortable_number(v) then x = tonumber(v) + 0.0 -- + 0.0: -0 is 0
-  else sortable_fail(v, "float") end
-  local p = struct.pack(">d", x)
-  local a, b, c, d, e, f, g, h = string.byte(p, 1, 8)
-  if a >= 128 then
-    return string.char(255 - a, 255 - b, 255 - c, 255 - d, 255 - e, 255 - f, 255 - g, 255 - h)
+  local function sortable_fail(v, how)
+    local shown = string.sub(v, 1, 40)
+    if #v > 40 then shown = shown .. "..." end
+    error("not a stored " .. how .. " value: '" .. (string.gsub(shown, "[%c\128-\255]", "?")) .. "'")
   end
-  return string.char(a + 128) .. string.sub(p, 2)
-end
 
-local function sortable_decimal(v)
-  if v == "Infinity" then return "?" end
-  if v == "-Infinity" then return ";" end
-  local sign, whole, frac, esign, edigits = sortable_number(v)
-  if not whole then sortable_fail(v, "decimal") end
-  edigits = string.match(edigits, "^0*(%d*)$")
-  if #edigits > 30 then sortable_fail(v, "decimal") end
-  local sig = string.match(whole .. frac, "^0*(%d*)$")
-  if sig == "" then return "=" end
-  -- value = sig x 10^(e - #frac) = 0.digits x 10^A, A = e + shift
-  local digits = string.sub(sig, 1, #sig - #string.match(string.reverse(sig), "^0*"))
-  local shift, neg = #sig - #frac, sign == "-"
-  local exponent -- the int encoding of A, or of -A below zero
-  if #edigits <= 15 then
-    local a = tonumber(edigits) or 0
-    if esign == "-" then a = -a end
-    a = a + shift
-    exponent = sortable_small(neg and -a or a)
-  else
-    -- |e| >= 10^15 > |shift|: A has the sign of e and |A| = |e| +- shift, in two exact parts.
-    local head, tail = tonumber(string.sub(edigits, 1, -16)), tonumber(string.sub(edigits, -15))
-    if esign == "-" then tail = tail - shift else tail = tail + shift end
-    if tail >= 1e15 then head, tail = head + 1, tail - 1e15
-    elseif tail < 0 then head, tail = head - 1, tail + 1e15 end
-    local mag = head > 0 and string.format("%d%015d", head, tail) or string.format("%d", tail)
-    exponent = sortable_digits((esign == "-") ~= neg, mag)
+  -- A digit count: one byte n + 1, or \255 and 4 bytes; complemented below zero (longer is lower).
+  local function sortable_length(n, neg)
+    if n <= 253 then return string.char(neg and 254 - n or n + 1) end
+    if neg then return "\0" .. struct.pack(">I4", 4294967295 - n) end
+    return "\255" .. struct.pack(">I4", n)
   end
-  if neg then return "<" .. exponent .. (string.gsub(digits, "%d", SORTABLE_FLIP)) .. ":" end
-  return ">" .. exponent .. digits
-end
 
--- Days since 0000-03-01 of a valid date (y >= 1), or an error naming v.
-local function sortable_days(v, how, y, m, d)
-  y, m, d = tonumber(y), tonumber(m), tonumber(d)
-  local last = SORTABLE_MONTH_DAYS[m]
-  if m == 2 and y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0) then last = 29 end
-  if y < 1 or not last or d < 1 or d > last then sortable_fail(v, how) end
-  if m <= 2 then y, m = y - 1, m + 9 else m = m - 3 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100)
-    + math.floor((153 * m + 2) / 5) + d - 1
-end
+  -- The int encoding of a non-zero integer given by its sign and digits (no leading zero).
+  local function sortable_digits(neg, digits)
+    if neg then return "<" .. sortable_length(#digits, true) .. (string.gsub(digits, "%d", SORTABLE_FLIP)) end
+    return ">" .. sortable_length(#digits, false) .. digits
+  end
 
-local function sortable_datetime(v)
-  local y, mo, d, h, mi, s, rest = string.match(v, "^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)(.*)$")
-  if not y then sortable_fail(v, "datetime") end
-  local us = string.match(rest, "^%.(%d%d%d%d%d%d)")
-  if us then rest = string.sub(rest, 8) else us = "0" end
-  local osign, oh, om, orest = string.match(rest, "^([+-])(%d%d):(%d%d)(.*)$")
-  if not osign then sortable_fail(v, "datetime") end
-  local osec, ous = "0", "0"
-  if orest ~= "" then
-    osec, orest = string.match(orest, "^:(%d%d)(.*)$")
-    if not osec then sortable_fail(v, "datetime") end
-    if orest ~= "" then
-      ous = string.match(orest, "^%.(%d%d%d%d%d%d)$")
-      if not ous then sortable_fail(v, "datetime") end
+  -- The int encoding of an integer that a Lua number holds exactly.
+  local function sortable_small(n)
+    if n == 0 then return "=" end
+    if n < 0 then return sortable_digits(true, string.format("%d", -n)) end
+    return sortable_digits(false, string.format("%d", n))
+  end
+
+  -- The parts of a number's text -?D+(.D+)?([eE][+-]?D+)?: sign, whole, fraction, exponent sign and
+  -- digits (fraction and exponent "" when absent); nil when the text is not one.
+  local function sortable_number(v)
+    local sign, whole, rest = string.match(v, "^(%-?)(%d+)(.*)$")
+    if not whole then return nil end
+    local frac = string.match(rest, "^%.(%d+)")
+    if frac then rest = string.sub(rest, #frac + 2) else frac = "" end
+    if rest == "" then return sign, whole, frac, "", "" end
+    local esign, edigits = string.match(rest, "^[eE]([+-]?)(%d+)$")
+    if not edigits then return nil end
+    return sign, whole, frac, esign, edigits
+  end
+
+  local function sortable_int(v)
+    if v == "0" then return "=" end
+    local sign, digits = string.match(v, "^(%-?)([1-9]%d*)$")
+    if not digits then sortable_fail(v, "int") end
+    return sortable_digits(sign == "-", digits)
+  end
+
+  local function sortable_float(v)
+    local x
+    if v == "inf" then x = math.huge
+    elseif v == "-inf" then x = -math.huge
+    elseif sortable_number(v) then x = tonumber(v) + 0.0 -- + 0.0: -0 is 0
+    else sortable_fail(v, "float") end
+    local p = struct.pack(">d", x)
+    local a, b, c, d, e, f, g, h = string.byte(p, 1, 8)
+    if a >= 128 then
+      return string.char(255 - a, 255 - b, 255 - c, 255 - d, 255 - e, 255 - f, 255 - g, 255 - h)
     end
+    return string.char(a + 128) .. string.sub(p, 2)
   end
-  local days = sortable_days(v, "datetime", y, mo, d)
-  h, mi, s, oh, om, osec = tonumber(h), tonumber(mi), tonumber(s), tonumber(oh), tonumber(om), tonumber(osec)
-  if h > 23 or mi > 59 or s > 59 or oh > 23 or om > 59 or osec > 59 then sortable_fail(v, "datetime") end
-  local offset = ((oh * 60 + om) * 60 + osec) * 1000000 + tonumber(ous)
-  local t = ((h * 60 + mi) * 60 + s) * 1000000 + tonumber(us)
-  if osign == "-" then t = t + offset else t = t - offset end
-  if t < 0 then days, t = days - 1, t + SORTABLE_DAY_US
-  elseif t >= SORTABLE_DAY_US then days, t = days + 1, t - SORTABLE_DAY_US end
-  return struct.pack(">I3I5", days, t)
+
+  local function sortable_decimal(v)
+    if v == "Infinity" then return "?" end
+    if v == "-Infinity" then return ";" end
+    local sign, whole, frac, esign, edigits = sortable_number(v)
+    if not whole then sortable_fail(v, "decimal") end
+    edigits = string.match(edigits, "^0*(%d*)$")
+    if #edigits > 30 then sortable_fail(v, "decimal") end
+    local sig = string.match(whole .. frac, "^0*(%d*)$")
+    if sig == "" then return "=" end
+    -- value = sig x 10^(e - #frac) = 0.digits x 10^A, A = e + shift
+    local digits = string.sub(sig, 1, #sig - #string.match(string.reverse(sig), "^0*"))
+    local shift, neg = #sig - #frac, sign == "-"
+    local exponent -- the int encoding of A, or of -A below zero
+    if #edigits <= 15 then
+      local a = tonumber(edigits) or 0
+      if esign == "-" then a = -a end
+      a = a + shift
+      exponent = sortable_small(neg and -a or a)
+    else
+      -- |e| >= 10^15 > |shift|: A has the sign of e and |A| = |e| +- shift, in two exact parts.
+      local head, tail = tonumber(string.sub(edigits, 1, -16)), tonumber(string.sub(edigits, -15))
+      if esign == "-" then tail = tail - shift else tail = tail + shift end
+      if tail >= 1e15 then head, tail = head + 1, tail - 1e15
+      elseif tail < 0 then head, tail = head - 1, tail + 1e15 end
+      local mag = head > 0 and string.format("%d%015d", head, tail) or string.format("%d", tail)
+      exponent = sortable_digits((esign == "-") ~= neg, mag)
+    end
+    if neg then return "<" .. exponent .. (string.gsub(digits, "%d", SORTABLE_FLIP)) .. ":" end
+    return ">" .. exponent .. digits
+  end
+
+  -- Days since 0000-03-01 of a valid date (y >= 1), or an error naming v.
+  local function sortable_days(v, how, y, m, d)
+    y, m, d = tonumber(y), tonumber(m), tonumber(d)
+    local last = SORTABLE_MONTH_DAYS[m]
+    if m == 2 and y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0) then last = 29 end
+    if y < 1 or not last or d < 1 or d > last then sortable_fail(v, how) end
+    if m <= 2 then y, m = y - 1, m + 9 else m = m - 3 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100)
+      + math.floor((153 * m + 2) / 5) + d - 1
+  end
+
+  local function sortable_datetime(v)
+    local y, mo, d, h, mi, s, rest = string.match(v, "^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)(.*)$")
+    if not y then sortable_fail(v, "datetime") end
+    local us = string.match(rest, "^%.(%d%d%d%d%d%d)")
+    if us then rest = string.sub(rest, 8) else us = "0" end
+    local osign, oh, om, orest = string.match(rest, "^([+-])(%d%d):(%d%d)(.*)$")
+    if not osign then sortable_fail(v, "datetime") end
+    local osec, ous = "0", "0"
+    if orest ~= "" then
+      osec, orest = string.match(orest, "^:(%d%d)(.*)$")
+      if not osec then sortable_fail(v, "datetime") end
+      if orest ~= "" then
+        ous = string.match(orest, "^%.(%d%d%d%d%d%d)$")
+        if not ous then sortable_fail(v, "datetime") end
+      end
+    end
+    local days = sortable_days(v, "datetime", y, mo, d)
+    h, mi, s, oh, om, osec = tonumber(h), tonumber(mi), tonumber(s), tonumber(oh), tonumber(om), tonumber(osec)
+    if h > 23 or mi > 59 or s > 59 or oh > 23 or om > 59 or osec > 59 then sortable_fail(v, "datetime") end
+    local offset = ((oh * 60 + om) * 60 + osec) * 1000000 + tonumber(ous)
+    local t = ((h * 60 + mi) * 60 + s) * 1000000 + tonumber(us)
+    if osign == "-" then t = t + offset else t = t - offset end
+    if t < 0 then days, t = days - 1, t + SORTABLE_DAY_US
+    elseif t >= SORTABLE_DAY_US then days, t = days + 1, t - SORTABLE_DAY_US end
+    return struct.pack(">I3I5", days, t)
+  end
+
+  local function sortable_date(v)
+    local y, m, d = string.match(v, "^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+    if not y then sortable_fail(v, "date") end
+    sortable_days(v, "date", y, m, d)
+    return v
+  end
+
+  return {int = sortable_int, float = sortable_float, decimal = sortable_decimal,
+          datetime = sortable_datetime, date = sortable_date}
 end
 
-local function sortable_date(v)
-  local y, m, d = string.match(v, "^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
-  if not y then sortable_fail(v, "date") end
-  sortable_days(v, "date", y, m, d)
-  return v
+local SORTABLE_BUILT = nil
+local function sortable_built()
+  if not SORTABLE_BUILT then SORTABLE_BUILT = sortable_encoders() end
+  return SORTABLE_BUILT
 end
 
-local SORTABLE_KINDS = {int = sortable_int, float = sortable_float, decimal = sortable_decimal,
-                        datetime = sortable_datetime, date = sortable_date}
+-- The int encoding of the most common ints (0 and positive ints of up to 253 digits: counts, ages,
+-- years) without building the encoders: a range index on an int costs nothing more per call.
+local function sortable_int_quick(v)
+  if v == "0" then return "=" end
+  if #v <= 253 and string.find(v, "^[1-9]%d*$") then return ">" .. string.char(#v + 1) .. v end
+  return sortable_built().int(v)
+end
+
+-- The encoder of each kind ("int", "float", ...); the others than int are built at first use.
+local SORTABLE_KINDS = setmetatable({int = sortable_int_quick}, {__index = function(_, how)
+  return sortable_built()[how]
+end})
 
 -- The order-preserving entry of the stored value v of kind how ("int", "float", "decimal",
 -- "datetime" or "date"), exactly as sortable.sortable(v, how) computes it.
@@ -212,9 +240,14 @@ end
 
 -- The indexed form of a stored value. Floats are indexed by their "%.17g" text (what Python's
 -- format(x, ".17g") gives), because INCRBYFLOAT writes "1" where the client writes "1.0".
-local function norm(v, how)
+local function norm_float(v)
   -- "+ 0.0" turns -0 into 0: equal floats must share one entry.
-  if how == "float" then return string.format("%.17g", tonumber(v) + 0.0) end
+  return string.format("%.17g", tonumber(v) + 0.0)
+end
+
+local function norm(v, how)
+  if how == "" then return v end
+  if how == "float" then return norm_float(v) end
   -- "sort:<type>": the order-preserving bytes of a range index (sortable(), below; sortable.py).
   if string.sub(how, 1, 5) == "sort:" then return sortable(v, string.sub(how, 6)) end
   return v
@@ -287,7 +320,12 @@ local function entries_of(kind, key, slot, how)
 end
 
 -- The command that fills an empty key of each kind with raw values (as raw_state gives them).
-local FILL = {hash = "HSET", set = "SADD", list = "RPUSH", zset = "ZADD"}
+local function fill(kind)
+  if kind == "hash" then return "HSET" end
+  if kind == "set" then return "SADD" end
+  if kind == "list" then return "RPUSH" end
+  return "ZADD"
+end
 
 local function restore(kind, key, slot, raw)
   if kind == "islot" then
@@ -298,7 +336,7 @@ local function restore(kind, key, slot, raw)
   if kind == "string" then
     if raw then redis.call("SET", key, raw) end
   elseif #raw > 0 then
-    call_chunked(FILL[kind], key, raw)
+    call_chunked(fill(kind), key, raw)
   end
 end
 

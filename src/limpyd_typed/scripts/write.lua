@@ -11,6 +11,33 @@
 --   | {0, "range", spec, raw value} (INCRBYFLOAT beyond a double: undone)
 local pk = ARGV[1]
 if redis.call("SISMEMBER", KEYS[1], pk) == 0 then return {0, "missing"} end
+
+-- The most common write, without a table: one single-valued field (string, instance-hash slot),
+-- indexed but not unique nor float, given its new value by one SET or HSET (ARGV = pk, 1, the
+-- spec at 3..9 with no scope, 1 command at 11..). In a script, tables and closures cost more than
+-- the commands; the general path below builds a dozen. Same reads, writes and replies.
+if ARGV[2] == "1" and ARGV[6] == "1" and ARGV[8] ~= "float" and ARGV[9] == "-1" and ARGV[10] == "1"
+    and ARGV[13] == ARGV[4] then
+  local kind, cmd, argc = ARGV[3], ARGV[12], #ARGV - 11
+  local islot = kind == "islot" and cmd == "HSET" and argc == 4 and ARGV[14] == ARGV[5]
+  if islot or (kind == "string" and cmd == "SET" and argc == 3) then
+    local key, idx, how = KEYS[tonumber(ARGV[4])], KEYS[tonumber(ARGV[7])], ARGV[8]
+    local new = islot and ARGV[15] or ARGV[14]
+    local old
+    if islot then old = redis.call("HGET", key, ARGV[5]) else old = redis.call("GET", key) end
+    -- Both entries before the write: a value its index cannot read raises with nothing written.
+    local eold, enew = old and esc_idx(norm(old, how)), esc_idx(norm(new, how))
+    local reply
+    if islot then reply = redis.call("HSET", key, ARGV[5], new) else reply = redis.call("SET", key, new) end
+    if eold ~= enew then
+      local epk = esc_idx(pk)
+      if eold then redis.call("ZREM", idx, eold .. "\0" .. epk) end
+      redis.call("ZADD", idx, 0, enew .. "\0" .. epk)
+    end
+    return {1, reply}
+  end
+end
+
 local epk = esc_idx(pk)
 
 local specs, pos = {}, 3
@@ -26,6 +53,8 @@ for i = 1, tonumber(ARGV[2]) do
     for j = 1, nscope do spec.scope[j] = ARGV[pos + 6 + j] end
   end
   pos = pos + math.max(nscope, 0)
+  -- Single-valued (string, instance-hash slot): one entry at most, held as a string, no table.
+  spec.single = spec.kind == "string" or spec.kind == "islot"
   if spec.mode > 0 then any_index = true end
   if spec.mode == 2 then any_unique = true end
   if spec.how == "float" and spec.kind ~= "set" and spec.kind ~= "list" and spec.kind ~= "zset" then any_float = true end
@@ -41,6 +70,7 @@ local function read(spec)
   return raw_state(spec.kind, spec.key, spec.slot)
 end
 local function entries(spec, raw)
+  if spec.single then return raw and esc_idx(norm(raw, spec.how)) or false end
   if spec.scope then return scoped_entries_from(spec.kind, raw, spec.how) end
   return entries_from(spec.kind, raw, spec.how)
 end
@@ -49,6 +79,25 @@ for _, spec in ipairs(specs) do
     local raw = read(spec) -- one read serves the index diff and the undo
     if undoable then spec.raw = raw end
     if spec.mode > 0 then spec.old = entries(spec, raw) end
+  end
+end
+
+-- What the commands leave in each single-valued spec, when they say it: a SET of the string, an
+-- HSET of the slot. Then the value is not read back. UNKNOWN after any other command on its key.
+local UNKNOWN = {}
+local function follow(cmd, key, values)
+  for _, spec in ipairs(specs) do
+    if spec.single and spec.key == key then
+      if cmd == "SET" and spec.kind == "string" and #values == 1 then
+        spec.known = values[1]
+      elseif cmd == "HSET" and spec.kind == "islot" then
+        for j = 1, #values, 2 do
+          if values[j] == spec.slot then spec.known = values[j + 1] end
+        end
+      elseif cmd ~= "HSET" then
+        spec.known = UNKNOWN
+      end
+    end
   end
 end
 local function undo()
@@ -66,6 +115,7 @@ for _ = 1, ncmds do
   local cmd, key, values = ARGV[pos + 1], KEYS[tonumber(ARGV[pos + 2])], {}
   for j = 3, argc do values[j - 2] = ARGV[pos + j] end
   reply = call_values(cmd, key, values)
+  if any_index then follow(cmd, key, values) end
   -- Lua holds integer replies as doubles: answer an increment with the stored text, exact.
   if cmd == "INCRBY" or cmd == "DECRBY" then reply = redis.call("GET", key) end
   if cmd == "HINCRBY" then reply = redis.call("HGET", key, values[1]) end
@@ -98,13 +148,25 @@ end
 if not any_index then return {1, reply} end
 
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then spec.new = entries(spec, read(spec)) end
+  if spec.mode > 0 then
+    local known = spec.known
+    if known == nil then
+      spec.new = spec.old -- no command touched it
+      if not spec.single then spec.new = entries(spec, read(spec)) end
+    elseif known == UNKNOWN then
+      spec.new = entries(spec, read(spec))
+    else
+      spec.new = entries(spec, known)
+    end
+  end
 end
 if any_unique then
   for n, spec in ipairs(specs) do
     if spec.mode == 2 then
-      for e in pairs(spec.new) do
-        if not spec.old[e] then
+      local added = spec.new
+      if spec.single then added = {} if spec.new and spec.new ~= spec.old then added[spec.new] = true end end
+      for e in pairs(added) do
+        if spec.single or not spec.old[e] then
           local holder = unique_holder(spec.idx, e, epk)
           if holder then
             undo()
@@ -116,6 +178,13 @@ if any_unique then
   end
 end
 for _, spec in ipairs(specs) do
-  if spec.mode > 0 then reindex(spec.idx, spec.old, spec.new, epk) end
+  if spec.mode > 0 then
+    if not spec.single then
+      reindex(spec.idx, spec.old, spec.new, epk)
+    elseif spec.new ~= spec.old then
+      if spec.old then redis.call("ZREM", spec.idx, spec.old .. "\0" .. epk) end
+      if spec.new then redis.call("ZADD", spec.idx, 0, spec.new .. "\0" .. epk) end
+    end
+  end
 end
 return {1, reply}

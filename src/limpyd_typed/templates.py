@@ -1,0 +1,73 @@
+"""Per-model parts of the write scripts' arguments, computed once per model class, not per write.
+
+What a model's fields are (kind, key prefix, hash slot, index key and mode, normalisation) is fixed
+when the class is created: a write only adds its pk and values to these.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from .database import Arg
+
+if TYPE_CHECKING:
+    from .fields.base import Field
+    from .model import Model
+
+
+class CreateTemplate:
+    """KEYS and the leading ARGV of create.lua for one model, and its field descriptor numbers."""
+
+    __slots__ = ("keys", "head", "number", "fields", "__weakref__")
+
+    def __init__(self, model: type[Model[Any]]) -> None:
+        self.fields: list[Field[Any, Any, Any]] = [f for f in model._fields.values() if not f.is_pk]
+        self.keys: list[str] = [model._keys.pks, model._keys.next_pk]
+        self.head: list[Arg] = [len(self.fields)]
+        for field in self.fields:
+            position = 0
+            if field.index_key:
+                self.keys.append(field.index_key)
+                position = len(self.keys)
+            self.head += [field.kind, field.key_prefix, field.slot, field.index_mode, position, field.index_form]
+        # Descriptor numbers, 1-based as the script counts them.
+        self.number: dict[Field[Any, Any, Any], int] = {f: n for n, f in enumerate(self.fields, 1)}
+
+
+class StoreTemplate:
+    """What a constructor (or a bulk_create row) of one model accepts, defaults and requires."""
+
+    __slots__ = ("accepted", "pk_name", "rest", "__weakref__")
+
+    def __init__(self, model: type[Model[Any]]) -> None:
+        from .fields.pk import AutoPK
+
+        # Names a constructor accepts: init fields, an AutoPK aside (the server gives it).
+        self.accepted: dict[str, Field[Any, Any, Any]] = {
+            name: f for name, f in model._fields.items() if f.options.init and not (f.is_pk and isinstance(f, AutoPK))}
+        self.pk_name: str = model._pk_name
+        # Fields defaulted, or required, when a constructor does not name them.
+        self.rest: list[tuple[str, Field[Any, Any, Any]]] = [
+            (name, f) for name, f in model._fields.items() if not isinstance(f, AutoPK)]
+
+
+# Weak: models made and dropped (tests, notebooks) do not stay alive through their templates.
+_create: weakref.WeakKeyDictionary[type[Model[Any]], CreateTemplate] = weakref.WeakKeyDictionary()
+
+
+def create(model: type[Model[Any]]) -> CreateTemplate:
+    template = _create.get(model)
+    if template is None:
+        template = _create[model] = CreateTemplate(model)
+    return template
+
+
+_store: weakref.WeakKeyDictionary[type[Model[Any]], StoreTemplate] = weakref.WeakKeyDictionary()
+
+
+def store(model: type[Model[Any]]) -> StoreTemplate:
+    template = _store.get(model)
+    if template is None:
+        template = _store[model] = StoreTemplate(model)
+    return template
