@@ -39,10 +39,12 @@ class BulkCreateError(UniquenessError):
 class ProtectedError(LimpydError):
     """A delete refused: a relation with ``on_delete="protect"`` points to the instance, which was
     not deleted, nor anything of its cascade. ``deleted``: how many other instances a bulk delete
-    (``Collection.delete()``) did delete before raising."""
+    (``Collection.delete()``) did delete before raising; ``reason``: why the instance was kept."""
 
-    def __init__(self, message: str, deleted: int = 0) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, deleted: int = 0, others: str = "") -> None:
+        # others: what the deleted ones were ("matching instance(s)"), said when a bulk delete raises
+        super().__init__(f"{reason}; {deleted} other {others} were deleted" if others else reason)
+        self.reason = reason
         self.deleted = deleted
 
 

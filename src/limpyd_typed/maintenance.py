@@ -173,17 +173,25 @@ def _scan_reply(reply: object) -> tuple[bytes, list[bytes]]:
 
 
 class _Duplicates(_Collector[DuplicateUnique]):
-    """Duplicates, each (field, value) reported once: the instance scan and the index scan of a
-    check may both see one (remembered values are as many as the duplicates, which are problems)."""
+    """Duplicates, each (field, value) reported once with every holder seen: the instance scan and
+    the index scan of a check may each see a value's holders, or some of them, several times
+    (remembered values are as many as the duplicates, which are problems)."""
 
     def __init__(self, keep: int) -> None:
         super().__init__(keep)
-        self._values: set[tuple[str, bytes]] = set()
+        self._seen: dict[tuple[str, bytes], int | None] = {}  # its place in items, None if not kept
 
     def add(self, item: DuplicateUnique) -> None:
-        if (item.field, item.value) not in self._values:
-            self._values.add((item.field, item.value))
+        key = (item.field, item.value)
+        if key not in self._seen:
+            self._seen[key] = len(self.items) if len(self.items) < self.keep else None
             super().add(item)
+            return
+        place = self._seen[key]
+        if place is not None:
+            known = self.items[place]
+            pks = tuple(sorted(set(known.pks) | set(item.pks)))
+            self.items[place] = DuplicateUnique(item.field, item.value, pks)
 
 
 def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, Any, Any], fix: bool,
@@ -209,7 +217,7 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
             parts = replies.bytes_list(group)
             if parts[0] != last_duplicate:
                 last_duplicate = parts[0]
-                duplicates.add(DuplicateUnique(field.qualname, unescape(parts[0]), tuple(parts[1:])))
+                duplicates.add(DuplicateUnique(field.qualname, unescape(parts[0]), tuple(sorted(parts[1:]))))
         if progress:
             progress("entries", replies.integer(reply[1]))
     return read
@@ -220,13 +228,15 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     """Check (and fix) the entries of every live instance, SSCAN batch by batch; returns how many."""
     fields = _indexed(model)
     # Without fix, the script notes unindexed unique values here to find those held twice; removed
-    # at the end (and it expires, should this client die first).
+    # at the end (and it expires, should this client die first). A replica takes no writes: there
+    # the other holders of such a value are found by the index alone.
     scratch = model._keys.scratch()
     keys = [model._keys.pks, *(f.index_key for f in fields), scratch]
-    head: list[scripts.ScriptArg] = [_fix_flag(fix), len(fields)]
+    mode = _fix_flag(fix) if fix or not _is_replica(database) else "r"
+    head: list[scripts.ScriptArg] = [mode, len(fields)]
     for f in fields:
         head += [f.kind, f.key_prefix, f.slot, f.index_form, "1" if f.index_mode == 2 else "0"]
-    cursor, live = b"0", 0
+    cursor, live, noted = b"0", 0, False
     try:
         while True:
             cursor, pks = _scan_reply(database.execute("SSCAN", model._keys.pks, cursor, "COUNT", batch))
@@ -236,7 +246,9 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
                 live += replies.integer(answer[0])
                 flat = replies.bytes_list(answer[1])
                 for n, entry, pk in zip(flat[::3], flat[1::3], flat[2::3]):
-                    missing.add(MissingEntry(fields[int(n) - 1].qualname, unescape(entry), pk))
+                    field = fields[int(n) - 1]
+                    noted = noted or (mode == "0" and field.index_mode == 2)
+                    missing.add(MissingEntry(field.qualname, unescape(entry), pk))
                 for group in answer[2]:
                     parts = replies.bytes_list(group)
                     duplicates.add(DuplicateUnique(fields[int(parts[0]) - 1].qualname, unescape(parts[1]),
@@ -247,8 +259,18 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
                 progress("instances", len(pks))
             if cursor == b"0":
                 return live
+    except BaseException:
+        noted = noted or mode == "0"  # a failed call may have noted some before failing
+        raise
     finally:
-        database.execute("DEL", scratch)
+        if noted:  # the script noted a missing unique entry: it wrote the scratch set
+            database.execute("DEL", scratch)
+
+
+def _is_replica(database: Database) -> bool:
+    """Whether the server is a replica (read-only: a check there must write nothing)."""
+    role = database.execute("ROLE")
+    return isinstance(role, (list, tuple)) and bool(role) and role[0] in (b"slave", "slave")
 
 
 def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: int,

@@ -64,6 +64,7 @@ class Model(Generic[PKT]):
     _pk_name: ClassVar[str]
     _keys: ClassVar[ModelKeys]
     _database_is_own: ClassVar[bool] = False
+    _refused: ClassVar[bool] = False  # set on a class whose declaration raised
 
     _pk_bytes: bytes
     _pk_key: str  # the pk escaped for key names, computed once
@@ -103,7 +104,10 @@ class Model(Generic[PKT]):
         try:
             relations.register(cls)
         except ImplementationError:
-            if hosted:  # a refused class leaves no trace: it may be declared again, fixed
+            # A refused class leaves no trace: it may be declared again, fixed. (It lingers among
+            # Model's subclasses until collected: relations must not find it there.)
+            cls._refused = True
+            if hosted:
                 cls.database._unregister(cls)
             raise
 

@@ -176,7 +176,12 @@ class Collection(Generic[M, K, R]):
 
     def _add(self, conditions: Iterable[Condition[Any]], filters: dict[str, object]) -> None:
         """AND conditions and keyword filters into the collection's condition, checked at once."""
-        every = list(conditions) + [condition_from_keyword(self.model, k, v) for k, v in filters.items()]
+        every = list(conditions)
+        for condition in every:
+            if not isinstance(condition, Condition):
+                raise QueryError(f"{self.model.__name__}: {condition!r} is not a condition (write "
+                                 f"{self.model.__name__}.<field> == value, or a keyword)")
+        every += [condition_from_keyword(self.model, k, v) for k, v in filters.items()]
         if not every:
             return
         combined = self._condition
@@ -587,8 +592,7 @@ class Collection(Generic[M, K, R]):
             try:
                 gone = delete_instances(self.model, batch)
             except ProtectedError as exc:
-                raise ProtectedError(str(exc).rsplit("; ", 1)[0] + f"; {deleted + exc.deleted} other matching "
-                                     f"instance(s) were deleted", deleted=deleted + exc.deleted) from None
+                raise ProtectedError(exc.reason, deleted + exc.deleted, "matching instance(s)") from None
             deleted += gone
             if gone == 0:  # what is left is not ours to delete (another client raced us)
                 return deleted

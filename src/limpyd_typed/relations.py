@@ -32,7 +32,7 @@ _inbound: dict[type[Model[Any]], list[RelationField[Any, Any]]] = {}
 def _all_models() -> list[type[Model[Any]]]:
     from .model import Model, _subclasses
 
-    return _subclasses(Model)
+    return [m for m in _subclasses(Model) if not m.__dict__.get("_refused", False)]
 
 
 def _find(field: RelationField[Any, Any]) -> type[Model[Any]] | None:
@@ -81,6 +81,14 @@ def register(model: type[Model[Any]]) -> None:
         if target is not None:
             target = resolve_target(field)
             links.append((field, target, _related_name(field, target, [name for _, t, name in links if t is target])))
+    resolved = [(field, field._target) for field, _, _ in links]
+    try:
+        for field, _, _ in links:
+            field.stored_default  # noqa: B018 - a default waiting for its target: refused now if bad
+    except ImplementationError:
+        for field, target in resolved:  # encoding resolved the target: forget a refused one
+            field._target = target
+        raise
     linked = {id(field) for field, _, _ in links}
     _pending[:] = [f for f in [*_pending, *own] if id(f) not in linked]
     for field, target, name in links:
@@ -132,8 +140,12 @@ class RelatedCollection(Generic[M_co]):
         """The instances whose relation holds this instance, filtered as ``filter()`` does
         (``person.owned_groups(Group.private == 1)`` or ``private=1``); chain ``.filter()``,
         ``.sort()``, ``.instances()`` as on any collection."""
-        filters[self._field.name] = self._instance
-        return cast("Collection[M_co, P, P]", self._field.model.collection().filter(*cast("tuple[Any, ...]", conditions), **filters))
+        from .planner import condition_from_keyword  # planner imports the fields, which import this
+
+        # The relation's own condition is ANDed with the caller's, never in place of a keyword of theirs.
+        held = condition_from_keyword(self._field.model, self._field.name, self._instance)
+        return cast("Collection[M_co, P, P]", self._field.model.collection()
+                    .filter(held, *cast("tuple[Any, ...]", conditions), **filters))
 
 
 class Related(Generic[M_co]):

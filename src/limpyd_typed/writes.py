@@ -332,5 +332,5 @@ def delete_instances(model: type[Model[Any]], pks: Sequence[bytes]) -> int:
         except ProtectedError as exc:
             refused = refused or exc
     if refused is not None:
-        raise ProtectedError(f"{refused}; {deleted} other instance(s) of this batch were deleted", deleted=deleted)
+        raise ProtectedError(refused.reason, deleted, "instance(s) of this batch")
     return deleted

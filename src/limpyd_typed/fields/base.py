@@ -150,12 +150,26 @@ class Field(Generic[T, B, V]):
             raise self.implementation_error("cannot be unique")
         if self.multi and self.codec.nullable:
             raise self.implementation_error("holds several values: None cannot be one of them")
-        self.stored_default: list[bytes] | None = None  # what the constructor writes when not given
-        if self.options.default is not MISSING:
-            try:
-                self.stored_default = self.values_to_store(self.options.default)
-            except InvalidValue as exc:  # its message already names the model and field
-                raise ImplementationError(str(exc).replace("invalid value", "invalid default", 1)) from None
+        self._stored_default: list[bytes] | None | _Missing = MISSING
+        if self.can_encode_default():
+            self.stored_default  # noqa: B018 - a bad default is refused with the class
+
+    def can_encode_default(self) -> bool:
+        """Whether the default can be encoded now (a relation's waits for its target to exist)."""
+        return True
+
+    @property
+    def stored_default(self) -> list[bytes] | None:
+        """What the constructor writes when the field is not given (None: no default)."""
+        if isinstance(self._stored_default, _Missing):
+            stored = None
+            if self.options.default is not MISSING:
+                try:
+                    stored = self.values_to_store(self.options.default)
+                except InvalidValue as exc:  # its message already names the model and field
+                    raise ImplementationError(str(exc).replace("invalid value", "invalid default", 1)) from None
+            self._stored_default = stored
+        return self._stored_default
 
     def implementation_error(self, problem: str) -> ImplementationError:
         return ImplementationError(f"{self.qualname} {problem}")

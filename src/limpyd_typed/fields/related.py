@@ -94,6 +94,13 @@ class RelationField(Field[object, B, V], Generic[B, V]):
                                             f"or 'string' (a key of its own)")
         super().check_declaration()
 
+    def can_encode_default(self) -> bool:
+        # A target named before it is defined: its pk type is unknown until it is (relations.register
+        # encodes the default then).
+        from ..relations import _find
+
+        return self._target is not None or _find(self) is not None
+
     def own_codec(self) -> Codec[object]:
         # Bound to this very field object: bind() gives each model's copy its own.
         return Codec("pk of " + self._target_label(), self._encode_target, self._decode_target, nullable=not self.multi)

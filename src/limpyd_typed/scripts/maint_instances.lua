@@ -3,14 +3,15 @@
 -- write script does), never from a client-side read that may be stale.
 -- Without fix, a missing entry of a unique field is not added, so the index cannot show that its
 -- value is held twice: the script looks for the value's other holders in the index and among the
--- missing entries met so far (noted in a scratch sorted set of the check run, "n \0 entry \0 pk").
+-- missing entries met so far (noted in a scratch sorted set of the check run, "n \0 entry \0 pk";
+-- on a read-only replica, ARGV[1] = "r": nothing noted, other holders found by the index alone).
 -- KEYS[1] = the model's pks set, KEYS[1 + i] = the index of the i-th field spec, KEYS[2 + F] =
 --   the scratch sorted set.
--- ARGV: fix ("0"|"1"), F, then F specs of 5: kind, data key prefix (completed by the escaped pk,
+-- ARGV: fix ("0"|"1"|"r"), F, then F specs of 5: kind, data key prefix (completed by the escaped pk,
 --   same hash tag), hash slot or "", normalisation, unique ("0"|"1"); then the pks to check (from SSCAN).
 -- Returns {live pks checked, {missing: spec number, entry, pk ...},
 --   {duplicates (without fix): {spec number, entry, pk, other pks ...} ...}}
-local fix, nfields = ARGV[1] == "1", tonumber(ARGV[2])
+local fix, note, nfields = ARGV[1] == "1", ARGV[1] == "0", tonumber(ARGV[2])
 local specs, pos = {}, 3
 for i = 1, nfields do
   specs[i] = {kind = ARGV[pos], prefix = ARGV[pos + 1], slot = ARGV[pos + 2], how = ARGV[pos + 3],
@@ -34,7 +35,9 @@ local function other_holders(n, s, e, pk)
   local noted = n .. "\0" .. e
   low, high = lex_bounds(noted)
   for _, m in ipairs(redis.call("ZRANGEBYLEX", scratch, low, high, "LIMIT", 0, 16)) do
-    found[#found + 1] = member_pk(m, noted)
+    local other = member_pk(m, noted)
+    -- pk itself when SSCAN returned it in two batches (it may, while the set is resized)
+    if other ~= pk then found[#found + 1] = other end
   end
   return found
 end
@@ -58,8 +61,10 @@ for a = pos, #ARGV do
           elseif s.unique then
             local others = other_holders(n, s, e, pk)
             if #others > 0 then duplicates[#duplicates + 1] = {n, e, pk, unpack(others)} end
-            redis.call("ZADD", scratch, 0, n .. "\0" .. e .. "\0" .. epk)
-            redis.call("EXPIRE", scratch, 3600) -- never left behind, even if the checking client dies
+            if note then
+              redis.call("ZADD", scratch, 0, n .. "\0" .. e .. "\0" .. epk)
+              redis.call("EXPIRE", scratch, 3600) -- never left behind, even if the checking client dies
+            end
           end
         end
       end

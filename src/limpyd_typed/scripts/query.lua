@@ -432,9 +432,11 @@ local tie_numbers = pk_order == "int" and not (page and page.has_cursor and not 
 local key_numbers = value_order == "int"
   and not (page and page.has_cursor and page.present and not short_int(page.value))
 
--- Missing values first, then by value, ties by pk: a total order, so slices are stable.
--- -1, 0 or 1: the ascending order of (sort key, tie) pairs.
-local function compare(ka, ta, kb, tb)
+-- Missing values first, then by value, ties by pk, then by the pk's bytes: a total order, so
+-- slices are stable and a page cursor never skips a pk. The last step matters for pks that are
+-- equal as values yet stored apart (Decimal "1" and "1.0", one instant at two UTC offsets).
+-- -1, 0 or 1: the ascending order of (sort key, tie, pk) triples.
+local function compare(ka, ta, pa, kb, tb, pb)
   local c
   if ka == false or kb == false then
     if ka == kb then c = 0 elseif ka == false then c = -1 else c = 1 end
@@ -442,8 +444,12 @@ local function compare(ka, ta, kb, tb)
     c = cmp(ka, kb, value_order)
   end
   if c == 0 then c = cmp(ta, tb, pk_order) end
+  if c == 0 and pa ~= pb then c = pa < pb and -1 or 1 end
   return c
 end
+-- Whether two distinct pks can tie in the pk order (see compare): then the fast orders below
+-- must break ties by bytes too.
+local loose_ties = pk_order == "decimal" or pk_order == "datetime" or pk_order == "float"
 local keys, ties, raws = {}, {}, {}
 if not ordered then
   local by_pk = sort_mode == "pk" and value_order == pk_order
@@ -495,9 +501,9 @@ if not ordered then
   end
 
   local less
-  if missing or value_order == "int" or pk_order == "int" then
+  if missing or value_order == "int" or pk_order == "int" or loose_ties then
     less = function(a, b)
-      local c = compare(keys[a], ties[a], keys[b], ties[b])
+      local c = compare(keys[a], ties[a], a, keys[b], ties[b], b)
       if desc then return c > 0 end
       return c < 0
     end
@@ -533,7 +539,7 @@ if page then
     local ct = sort_key(page.pk, pk_order)
     after_pks = {}
     for _, pk in ipairs(pks) do
-      local c = compare(ck, ct, keys[pk], ties[pk])
+      local c = compare(ck, ct, page.pk, keys[pk], ties[pk], pk)
       if (desc and c > 0) or (not desc and c < 0) then after_pks[#after_pks + 1] = pk end
     end
   end
