@@ -34,7 +34,7 @@ WORKER_TIMEOUT = 1800  # seconds for one system; a peer past it gets a "timed ou
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small sizes: a check that everything runs (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a check that everything runs (about half a minute)")
     parser.add_argument("--out", default="results", help="folder for results.md, results.json, results.png (default: results)")
     parser.add_argument("--url", default=os.environ.get("REDIS_URL"), help="a server to use (default: REDIS_URL, else a private one)")
     parser.add_argument("--flush", action="store_true", help="allow flushing a non-empty database given by --url")

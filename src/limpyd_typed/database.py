@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import redis
 
-from . import wire
+from . import replies, wire
 from .exceptions import ImplementationError
 from .server import EmbeddedServer
 
@@ -108,6 +108,27 @@ class Database:
         if route is not None:
             return route.command(self, args)
         return self.send(args)
+
+    def scan_keys(self, pattern: str, *, count: int) -> Iterator[list[bytes]]:
+        """The names of the keys matching ``pattern``, batch by batch (SCAN)."""
+        return self._scan(lambda cursor: ("SCAN", cursor, "MATCH", pattern, "COUNT", count))
+
+    def scan_members(self, key: str, *, count: int) -> Iterator[list[bytes]]:
+        """The members of the set ``key``, batch by batch (SSCAN)."""
+        return self._scan(lambda cursor: ("SSCAN", key, cursor, "COUNT", count))
+
+    def _scan(self, command: Callable[[int], tuple[Arg, ...]]) -> Iterator[list[bytes]]:
+        # As Redis documents, an element may come twice (while the table is resized) and one added
+        # or removed meanwhile may or may not come: callers bear both.
+        cursor = 0
+        while True:
+            reply = self.execute(*command(cursor))
+            if not isinstance(reply, (list, tuple)) or len(reply) != 2:
+                raise TypeError(f"unexpected SCAN reply {reply!r}")
+            cursor = replies.integer(reply[0])
+            yield replies.bytes_list(reply[1])
+            if cursor == 0:
+                return
 
     def send(self, args: Sequence[Arg]) -> object:
         """Send one command on the connection itself, bypassing any pipeline."""

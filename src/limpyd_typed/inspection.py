@@ -53,12 +53,7 @@ def inspect_model(model: type[Model[K]], *, database: Database | None = None, ba
     db = database or model.database
     per_field: dict[str, int] = {}
     hashes = other = total = memory = 0
-    cursor = 0
-    while True:
-        reply = db.execute("SCAN", cursor, "MATCH", model._keys.pattern, "COUNT", batch)
-        assert isinstance(reply, (list, tuple))
-        cursor = replies.integer(reply[0])
-        names = replies.bytes_list(reply[1])
+    for names in db.scan_keys(model._keys.pattern, count=batch):
         pipe = db.connection.pipeline(transaction=False)
         queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
         for name in names:
@@ -75,8 +70,6 @@ def inspect_model(model: type[Model[K]], *, database: Database | None = None, ba
         total += len(names)
         if progress:
             progress(len(names))
-        if cursor == 0:
-            break
     fields = []
     for f in model._fields.values():
         index_size = replies.integer(db.execute("ZCARD", f.index_key)) if f.index_key else 0

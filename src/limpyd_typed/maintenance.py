@@ -165,13 +165,6 @@ def _fix_flag(fix: bool) -> str:
     return "1" if fix else "0"
 
 
-def _scan_reply(reply: object) -> tuple[bytes, list[bytes]]:
-    """(next cursor, items) of a SCAN-family reply (redis-py gives the cursor as an int)."""
-    if not isinstance(reply, (list, tuple)) or len(reply) != 2:
-        raise TypeError(f"unexpected SCAN reply {reply!r}")
-    return str(replies.integer(reply[0])).encode(), replies.bytes_list(reply[1])
-
-
 class _Duplicates(_Collector[DuplicateUnique]):
     """Duplicates, each (field, value) reported once with every holder seen: the instance scan and
     the index scan of a check may each see a value's holders, or some of them, several times
@@ -236,10 +229,9 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     head: list[scripts.ScriptArg] = [mode, len(fields)]
     for f in fields:
         head += [f.kind, f.key_prefix, f.slot, f.index_form, "1" if f.index_mode == 2 else "0"]
-    cursor, live, noted = b"0", 0, False
+    live, noted = 0, False
     try:
-        while True:
-            cursor, pks = _scan_reply(database.execute("SSCAN", model._keys.pks, cursor, "COUNT", batch))
+        for pks in database.scan_members(model._keys.pks, count=batch):
             if pks and fields:
                 answer = scripts.MAINT_INSTANCES(database, keys, [*head, *pks])
                 assert isinstance(answer, list)
@@ -257,8 +249,7 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
                 live += len(pks)
             if progress:
                 progress("instances", len(pks))
-            if cursor == b"0":
-                return live
+        return live
     except BaseException:
         noted = noted or mode == "0"  # a failed call may have noted some before failing
         raise
@@ -276,9 +267,8 @@ def _is_replica(database: Database) -> bool:
 def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: int,
                orphans: _Collector[OrphanKey], progress: Progress | None) -> int:
     """Check (and delete) orphan data keys, SCAN batch by batch; returns how many keys were read."""
-    cursor, read = b"0", 0
-    while True:
-        cursor, found = _scan_reply(database.execute("SCAN", cursor, "MATCH", model._keys.pattern, "COUNT", batch))
+    read = 0
+    for found in database.scan_keys(model._keys.pattern, count=batch):
         names = [k.decode() for k in found]
         read += len(names)
         candidates: list[tuple[str, str, bytes]] = []
@@ -294,8 +284,7 @@ def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: in
                 orphans.add(OrphanKey(name, f"{model.__name__}.{field_name}" if field_name else "", pk))
         if progress:
             progress("keys", len(names))
-        if cursor == b"0":
-            return read
+    return read
 
 
 def scan(model: type[Model[K]], *, fix: bool, database: Database | None = None, batch: int = DEFAULT_BATCH,
