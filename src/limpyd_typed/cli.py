@@ -84,9 +84,13 @@ class _Bars:
             bar.close()
 
 
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 def _summary(report: IndexReport, verb: str, out: TextIO, *, left: tuple[str, ...] = ()) -> None:
-    print(f"{report.model}: read {report.instances_read} instances, {report.entries_read} index entries, "
-          f"{report.keys_read} keys", file=out)
+    print(f"{report.model}: read {_n(report.instances_read, 'instance', 'instances')}, "
+          f"{_n(report.entries_read, 'index entry', 'index entries')}, {_n(report.keys_read, 'key', 'keys')}", file=out)
     for line in report.lines():
         print(f"  {line}", file=out)
     kept = sum(len(items) for items in (report.stale, report.missing, report.duplicates, report.orphans))
@@ -120,24 +124,26 @@ def _inspect(model: type[Model[Any]], database: Database, progress: bool, out: T
         layout = inspect_model(model, database=database, progress=bar.update)
     finally:
         bar.close()
-    print(f"{layout.model}: {layout.instances} instances, {layout.keys} keys, {layout.memory_bytes} bytes "
+    print(f"{layout.model}: {_n(layout.instances, 'instance', 'instances')}, {_n(layout.keys, 'key', 'keys')}, "
+          f"{layout.memory_bytes} bytes "
           f"(MEMORY USAGE summed over every key)", file=out)
     print(f"  all keys       {layout.pattern}", file=out)
     print(f"  pks            {layout.pks_key}", file=out)
-    print(f"  instance hash  {model._keys.instance_prefix}<pk>   {layout.instance_hashes} keys", file=out)
+    print(f"  instance hash  {model._keys.instance_prefix}<pk>   {_n(layout.instance_hashes, 'key', 'keys')}", file=out)
     for f in layout.fields:
         where = "(the pk names every key)" if f.kind == "pk" else \
-            "(a slot of the instance hash)" if f.kind == "islot" else f"{f.pattern}   {f.keys} keys"
+            "(a slot of the instance hash)" if f.kind == "islot" else f"{f.pattern}   {_n(f.keys, 'key', 'keys')}"
         print(f"  {f.name:<14} {f.kind:<6} {where}", file=out)
         if f.index_key:
-            print(f"  {'':<14} index  {f.index_key}   {f.index_size} entries", file=out)
+            print(f"  {'':<14} index  {f.index_key}   {_n(f.index_size, 'entry', 'entries')}", file=out)
     if layout.other_keys:
-        print(f"  {layout.other_keys} keys outside the layout (a field no longer declared?)", file=out)
+        print(f"  {_n(layout.other_keys, 'key', 'keys')} outside the layout (a field no longer declared?)", file=out)
     return 0
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m limpyd_typed", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="python -m limpyd_typed",
+                                     description="Check, rebuild or inspect the indexes and keys of a model.")
     parser.add_argument("command", choices=("check", "rebuild", "inspect"),
                         help="check: report index problems; rebuild: repair them; inspect: key layout, counts, memory")
     parser.add_argument("model", help="the model class, as module:Model")

@@ -259,8 +259,13 @@ class Model(Generic[PKT]):
     def get(cls, pk: object = MISSING, /, **filters: object) -> Self:
         """The instance with this pk, or the only one matching ``filters``; DoesNotExist otherwise."""
         if pk is not MISSING:
+            from .expressions import Condition
+
             if filters:
                 raise TypeError(f"{cls.__name__}.get() takes a pk or filters, not both")
+            if isinstance(pk, Condition):
+                raise TypeError(f"{cls.__name__}.get() takes a pk or field=value filters, not a condition: "
+                                f"use {cls.__name__}.collection(condition).instances().first()")
             instance = cls.lazy_connect(cast(PKT, pk))
             if not instance._exists():
                 raise DoesNotExist(f"{cls.__name__} pk={pk!r} does not exist")

@@ -39,6 +39,8 @@ T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 T3 = TypeVar("T3")
 T4 = TypeVar("T4")
+T5 = TypeVar("T5")
+T6 = TypeVar("T6")
 
 SORTED_SCORE: Final = "sorted_score"
 """A pseudo-field for values()/values_list(): the score that ``sort(by_score=...)`` sorted by."""
@@ -286,6 +288,17 @@ class Collection(Generic[M, K, R]):
     def values_list(
         self, f1: Selectable[M, T1], f2: Selectable[M, T2], f3: Selectable[M, T3], f4: Selectable[M, T4], /
     ) -> Collection[M, K, tuple[T1 | None, T2 | None, T3 | None, T4 | None]]: ...
+    @overload
+    def values_list(
+        self, f1: Selectable[M, T1], f2: Selectable[M, T2], f3: Selectable[M, T3], f4: Selectable[M, T4],
+        f5: Selectable[M, T5], /,
+    ) -> Collection[M, K, tuple[T1 | None, T2 | None, T3 | None, T4 | None, T5 | None]]: ...
+    @overload
+    def values_list(
+        self, f1: Selectable[M, T1], f2: Selectable[M, T2], f3: Selectable[M, T3], f4: Selectable[M, T4],
+        f5: Selectable[M, T5], f6: Selectable[M, T6], /,
+    ) -> Collection[M, K, tuple[T1 | None, T2 | None, T3 | None, T4 | None, T5 | None, T6 | None]]: ...
+    # More fields: by names (below), or values() for dicts.
     # By names (the seed's form): values typed object, as names carry no type.
     @overload
     def values_list(self, *fields: str, flat: Literal[True]) -> Collection[M, K, object]: ...
@@ -330,7 +343,8 @@ class Collection(Generic[M, K, R]):
             else:
                 raise QueryError(f"values() takes field attributes or names, got {item!r}")
             if f.multi:
-                raise QueryError(f"{f.qualname} holds several values: values() reads single-value fields only")
+                raise QueryError(f"{f.qualname} holds several values: values() and values_list() read "
+                                 f"single-value fields only (read it from each instance)")
             chosen.append(_field_read(f))
         return tuple(chosen)
 

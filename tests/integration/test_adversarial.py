@@ -206,3 +206,26 @@ def test_check_indexes_reports_missing_unique_entries_on_a_read_only_replica(db:
         db.execute("REPLICAOF", "NO", "ONE")
     assert sorted((m.pk, m.value) for m in report.missing) == [(b"a", b"x"), (b"b", b"x")]
     assert report.duplicates == ()  # found by the index alone on a replica: none indexed, none seen
+
+
+# -- found by a new user: get() given a condition, values_list() on a multi-value field ----------
+
+def test_get_given_a_condition_says_what_to_use(db: Database) -> None:
+    import pytest
+
+    Shop.use_database(db)
+    Shop(name="a")
+    with pytest.raises(TypeError, match=r"Shop\.get\(\) takes a pk or field=value filters, not a condition: "
+                                        r"use Shop\.collection\(condition\)\.instances\(\)\.first\(\)"):
+        Shop.get(Shop.name == "a")  # type: ignore[call-overload]
+    assert Shop.collection(Shop.name == "a").instances().first() == Shop.get(name="a")
+
+
+def test_values_list_of_a_multi_value_field_names_both_methods(db: Database) -> None:
+    import pytest
+
+    from limpyd_typed import QueryError
+
+    Handle.use_database(db)
+    with pytest.raises(QueryError, match=r"Handle\.tags holds several values: values\(\) and values_list\(\) read"):
+        Handle.collection().values_list(Handle.tags, flat=True)

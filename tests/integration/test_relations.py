@@ -160,9 +160,9 @@ def test_values_are_instances_of_the_target_or_its_pks() -> None:
     assert assert_type(book.author.get(), int | None) == author.pk.get()
     assert assert_type(book.reviewers.lrange(), list[int]) == [1, 1]
     assert assert_type(book.fans.zscore(author), float | None) == 2.5
-    with pytest.raises(InvalidValue, match=r"Book\.author: invalid value .*expected a Author or its pk, got a Person"):
+    with pytest.raises(InvalidValue, match=r"Book\.author: invalid value .*expected an Author or its pk, got a Person"):
         Book(title="u", author=Person(name="p"))  # type: ignore[arg-type]  # also refused statically
-    with pytest.raises(InvalidValue, match=r"Book\.guards: invalid value 'x': expected a Author or its pk"):
+    with pytest.raises(InvalidValue, match=r"Book\.guards: invalid value 'x': expected an Author or its pk"):
         Book(title="u", guards=["x"])
     assert Book.collection(title="u").count() == 0
 

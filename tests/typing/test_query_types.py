@@ -163,6 +163,10 @@ def test_get_by_pk_is_typed_by_the_collection(people: list[TPerson]) -> None:
     assert assert_type(every.instances().get(1), TPerson) == people[0]
     row = assert_type(every.values_list(TPerson.name, TPerson.age).get(1), tuple[str | None, int | None])
     assert row == (people[0].name.get(), people[0].age.get())
+    six = every.values_list(TPerson.name, TPerson.age, TPerson.rank, TPerson.weight, TPerson.price, TPerson.active)
+    wide = assert_type(six.get(1), tuple[str | None, int | None, int | None, float | None, Decimal | None, bool | None])
+    assert wide == (people[0].name.get(), people[0].age.get(), people[0].rank.get(), people[0].weight.get(),
+                    people[0].price.get(), people[0].active.get())
     assert assert_type(every.values_list(TPerson.price, flat=True).get(1), Decimal | None) == people[0].price.get()
     assert isinstance(assert_type(every.values("name").get(1), dict[str, object]), dict)
     with pytest.raises(InvalidValue):

@@ -127,12 +127,12 @@ class RelationField(Field[object, B, V], Generic[B, V]):
                              f"database (its deletes propagate in one script)")
         if isinstance(value, Model):
             if type(value) is not target:  # a subclass's pks are its own: not instances of the target
-                raise CodecError(f"expected a {target.__name__} or its pk, got a {type(value).__name__}")
+                raise CodecError(f"expected {_a(target.__name__)} or its pk, got {_a(type(value).__name__)}")
             return value._pk_bytes
         try:
             return target._encode_pk(value)
         except InvalidValue:
-            raise CodecError(f"expected a {target.__name__} or its pk, got {shown(value)}") from None
+            raise CodecError(f"expected {_a(target.__name__)} or its pk, got {shown(value)}") from None
 
     def encode(self, value: object) -> bytes:
         if value is None and self.multi:
@@ -393,3 +393,8 @@ class M2MSortedSet(_M2MField[BoundM2MSortedSet[M], "Mapping[M | Scalar, float] |
 
 __all__ = ["FK", "M2M", "M2MList", "M2MSortedSet", "BoundFK", "BoundM2M", "BoundM2MList", "BoundM2MSet",
            "BoundM2MSortedSet", "relation"]
+
+
+def _a(name: str) -> str:
+    """``name`` with its article: "a Book", "an Author"."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
