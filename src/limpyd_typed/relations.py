@@ -27,6 +27,9 @@ P = TypeVar("P")
 _pending: list[RelationField[Any, Any]] = []
 # target model -> the relation fields (of concrete models) that point to it.
 _inbound: dict[type[Model[Any]], list[RelationField[Any, Any]]] = {}
+# Bumped when relations are linked: what is computed from them (writes.py's delete plans) is
+# stale then.
+generation = 0
 
 
 def _all_models() -> list[type[Model[Any]]]:
@@ -95,6 +98,9 @@ def register(model: type[Model[Any]]) -> None:
         field._target = target
         setattr(target, name, Related(field))
         _inbound.setdefault(target, []).append(field)
+    if links:
+        global generation
+        generation += 1
 
 
 def _related_name(field: RelationField[Any, Any], target: type[Model[Any]], taken: list[str]) -> str:

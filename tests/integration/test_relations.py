@@ -338,12 +338,30 @@ def test_a_relation_stays_within_one_database(db: Database) -> None:
         assert snapshot(db) == before
         Near.use_database(other)
         Near(far=far)
+        Far(name="spare").delete()  # a delete of Far, its plan computed with both on `other`
         Near.use_database(db)  # moved away afterwards: deleting Far can no longer propagate
         with pytest.raises(ImplementationError, match=r"Near\.far points to Far from another database"):
             far.delete()
         assert Far.exists(far.pk.get())
     finally:
         other.close()
+
+
+def test_a_relation_declared_after_deletes_is_followed_by_the_next_one(db: Database) -> None:
+    class Owner(Model, namespace=NS):
+        name: InstanceHash[str] = field(default="")
+
+    Owner.use_database(db)
+    Owner().delete()  # a delete of Owner before any relation points to it
+
+    class Pet(Model, namespace=NS):
+        owner: FK[Owner] = relation(default=None, on_delete="cascade", related_name="pets")
+
+    Pet.use_database(db)
+    owner = Owner()
+    Pet(owner=owner)
+    owner.delete()
+    assert list(Pet.collection()) == []  # cascaded: the new relation is known to the delete
 
 
 def test_two_connections_to_one_place_are_one_database(db: Database, server_url: str) -> None:
