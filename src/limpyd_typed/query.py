@@ -448,6 +448,9 @@ class Collection(Generic[M, K, R]):
             if "stored collection" in str(exc):
                 raise DoesNotExist(f"{self.model.__name__}: the stored collection {self._stored_key!r} is gone "
                                    "(expired or deleted)") from None
+            if "cannot sort" in str(exc):  # a value the sort cannot order: stored so, or in a forged cursor
+                reason = str(exc).split("cannot sort", 1)[1].split(" script:", 1)[0]
+                raise QueryError(f"{self.model.__name__}: cannot sort{reason}") from None
             raise
         assert isinstance(reply, list)
         return cast("list[object]", reply)
@@ -597,6 +600,8 @@ class Collection(Generic[M, K, R]):
         from .exceptions import ProtectedError
         from .writes import delete_instances
 
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         pks = self.primary_keys()
         deleted = 0
         while True:

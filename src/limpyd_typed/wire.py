@@ -4,8 +4,11 @@
 each argument in Python, wraps the call in retry and observability hooks, looks up a response
 callback. A script call needs none of that: its arguments are bytes, str or int, its reply is raw.
 Here a command is packed at once (by hiredis when installed), sent on a pooled connection and its
-reply read as it comes. Anything unusual (a single-connection client, a lost connection) goes back
-to redis-py's own path, with its retry policy, so behaviour stays redis-py's.
+reply read as it comes. Anything unusual (a single-connection client, a connection that fails
+while the command is sent) goes back to redis-py's own path, with its retry policy.
+
+A connection lost after the command was sent is raised, never retried: the server may have run it,
+and running a create or an increment twice is worse than an error saying the outcome is unknown.
 """
 
 from __future__ import annotations
@@ -64,15 +67,14 @@ def call(client: redis.Redis, args: tuple[Arg, ...]) -> object:
     pool = client.connection_pool
     conn: Any = pool.get_connection()
     try:
-        conn.send_packed_command([packed])
+        try:
+            conn.send_packed_command([packed])
+        except (ConnectionError, TimeoutError):
+            # Not sent (redis-py disconnected it): redis-py's path retries as it would have.
+            return _slow(client, args)
         return conn.read_response()
-    except (ConnectionError, TimeoutError):
-        # The connection was dropped (redis-py disconnected it): redis-py's path retries as it
-        # would have, on a fresh connection.
-        pass
     finally:
         pool.release(conn)
-    return _slow(client, args)
 
 
 def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
@@ -86,7 +88,10 @@ def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[
     pool = client.connection_pool
     conn: Any = pool.get_connection()
     try:
-        conn.send_packed_command([packed])
+        try:
+            conn.send_packed_command([packed])
+        except (ConnectionError, TimeoutError):
+            return _slow_many(client, commands)  # as in call(): not sent, redis-py's path retries
         replies: list[object] = []
         for _ in commands:
             try:
@@ -94,11 +99,8 @@ def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[
             except ResponseError as exc:
                 replies.append(exc)
         return replies
-    except (ConnectionError, TimeoutError):
-        pass  # as in call(): redis-py's pipeline retries as it would have
     finally:
         pool.release(conn)
-    return _slow_many(client, commands)
 
 
 def _slow(client: redis.Redis, args: tuple[Arg, ...]) -> object:

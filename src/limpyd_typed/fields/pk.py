@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ..exceptions import ImplementationError
-from .base import Field
+from .base import MISSING, Field
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -40,6 +40,8 @@ class PK(Field[T, BoundPK[T], T], Generic[T]):
     def check_declaration(self) -> None:
         if self.codec.nullable:
             raise self.implementation_error("is a primary key: it cannot be None")
+        if self.options.default is not MISSING:  # one default would be every instance's pk
+            raise self.implementation_error("is a primary key: it cannot have a default (give each instance its own)")
         super().check_declaration()
 
     def assign(self, instance: Model[Any], value: object) -> None:
