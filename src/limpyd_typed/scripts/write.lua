@@ -57,7 +57,8 @@ for i = 1, tonumber(ARGV[2]) do
   spec.single = spec.kind == "string" or spec.kind == "islot"
   if spec.mode > 0 then any_index = true end
   if spec.mode == 2 then any_unique = true end
-  if spec.how == "float" and spec.kind ~= "set" and spec.kind ~= "list" and spec.kind ~= "zset" then any_float = true end
+  spec.float = spec.how == "float" or spec.how == "sort:float" -- eq or range index of floats
+  if spec.float and spec.kind ~= "set" and spec.kind ~= "list" and spec.kind ~= "zset" then any_float = true end
   specs[i] = spec
   pos = pos + 7
 end
@@ -125,7 +126,7 @@ end
 -- INCRBYFLOAT computes in long double: a result beyond a double's range reads back as inf.
 if any_float then
   for n, spec in ipairs(specs) do
-    if spec.how == "float" then
+    if spec.float then
       local values
       if spec.kind ~= "hash" then
         values = {raw_state(spec.kind, spec.key, spec.slot)}
@@ -157,6 +158,23 @@ for _, spec in ipairs(specs) do
       spec.new = entries(spec, read(spec))
     else
       spec.new = entries(spec, known)
+    end
+  end
+end
+-- A scoped write reads only the members it names. Where the normalisation maps several members to
+-- one entry (Decimal 1 and 1.0, floats 0.0 and -0.0), an entry those members no longer give may
+-- still be given by a member the write did not name: read them all then, and keep it.
+for _, spec in ipairs(specs) do
+  if spec.mode > 0 and spec.scope and spec.how ~= "" and spec.kind ~= "hash" then
+    local gone = {}
+    for e in pairs(spec.old) do
+      if not spec.new[e] then gone[#gone + 1] = e end
+    end
+    if #gone > 0 then
+      local held = entries_from(spec.kind, raw_state(spec.kind, spec.key, spec.slot), spec.how)
+      for _, e in ipairs(gone) do
+        if held[e] then spec.new[e] = true end
+      end
     end
   end
 end
