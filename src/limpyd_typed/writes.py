@@ -164,6 +164,10 @@ def _created(model: type[Model[Any]], template: templates.CreateTemplate, reply:
         raise UniquenessError(
             f"{model.__name__}: an instance with pk={model._decode_pk(reply[2])!r} already exists; nothing was written"
         )
+    if reply[1] == b"stray":
+        raise CommandError(f"{model.__name__}: key {reply[3].decode(errors='replace')} of pk="
+                           f"{model._decode_pk(reply[2])!r} exists, but no such instance does (written outside "
+                           f"the library?): rebuild_indexes() deletes such keys; nothing was written")
     if reply[1] == b"error":
         reason = reply[2].decode(errors="replace").split(": ", 1)[-1]  # drop the script's name and line
         raise CommandError(f"{model.__name__}: Redis refused the create: {reason}; nothing was written")
@@ -335,7 +339,10 @@ def delete_instance(instance: Model[Any]) -> None:
     """Delete an instance: its keys, its index entries, and what its relations say (one script)."""
     model = type(instance)
     plan, args = _delete_plan(model)
-    reply = scripts.DELETE(instance.database, _delete_keys(model, instance._pk_key), [instance._pk_bytes, *args])
+    try:
+        reply = scripts.DELETE(instance.database, _delete_keys(model, instance._pk_key), [instance._pk_bytes, *args])
+    except ResponseError as exc:  # the script reads everything before its first write
+        reply = exc
     if not _deleted(plan, instance._pk_bytes, reply):
         raise DoesNotExist(f"{model.__name__} pk={instance.pk_value!r} does not exist (deleted already?)")
 

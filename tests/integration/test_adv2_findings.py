@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import redis
 from redis.connection import Connection, UnixDomainSocketConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from limpyd_typed import (
     PK,
@@ -49,21 +50,19 @@ def _lossy_database(server_url: str) -> tuple[Database, Any]:
     """A database whose connections can lose the next reply: the server ran the command, the
     connection drops before its reply is read (a network failure, a proxy timing out...)."""
     base: Any = UnixDomainSocketConnection if server_url.startswith("unix://") else Connection
+    faults = SimpleNamespace(armed=0)  # replies to lose
 
-    class Lossy(base):  # type: ignore[misc]
-        armed = 0
-
-        def read_response(self, *args: Any, **kwargs: Any) -> Any:
-            response = super().read_response(*args, **kwargs)
-            if Lossy.armed:
-                Lossy.armed -= 1
-                self.disconnect()
-                raise redis.exceptions.ConnectionError("connection lost before the reply was read")
-            return response
+    def read_response(self: Any, *args: Any, **kwargs: Any) -> Any:
+        response = base.read_response(self, *args, **kwargs)
+        if faults.armed:
+            faults.armed -= 1
+            self.disconnect()
+            raise RedisConnectionError("connection lost before the reply was read")
+        return response
 
     database = Database(server_url, retry=no_retry())
-    setattr(database.connection.connection_pool, "connection_class", Lossy)
-    return database, Lossy
+    setattr(database.connection.connection_pool, "connection_class", type("Lossy", (base,), {"read_response": read_response}))
+    return database, faults
 
 
 def test_a_create_whose_reply_is_lost_is_not_run_twice(db: Database, server_url: str) -> None:
@@ -80,7 +79,7 @@ def test_a_create_whose_reply_is_lost_is_not_run_twice(db: Database, server_url:
         connection_class.armed = 1
         try:
             Note(text="once")
-        except redis.exceptions.ConnectionError:
+        except RedisConnectionError:
             pass
         assert len(Note.collection(text="once")) == 1  # got 2
     finally:
@@ -101,7 +100,7 @@ def test_a_unique_create_whose_reply_is_lost_is_not_refused_by_itself(db: Databa
         connection_class.armed = 1
         try:
             Badge(code="x")  # raises UniquenessError
-        except redis.exceptions.ConnectionError:
+        except RedisConnectionError:
             pass
         assert len(Badge.collection(code="x")) == 1
     finally:

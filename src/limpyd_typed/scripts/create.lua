@@ -13,7 +13,8 @@
 -- Instance hash and own keys are named from the pk, which for AutoPK exists only in here; they
 -- carry the same hash tag as KEYS[1], so they live in the same cluster slot.
 -- Returns one reply per row: the pk created | {0, "exists", pk} | {0, "unique", descriptor, raw
---   value, holder pk} | {0, "error", message} (a value the index cannot read: nothing written)
+--   value, holder pk} | {0, "error", message} (a value the index cannot read: nothing written) |
+--   {0, "stray", pk, key} (a data key of the new instance exists already: nothing written)
 --
 -- Cost: in a script every table and every new string is an allocation, which costs more than a
 -- command; so a descriptor is read from ARGV where it lies (descriptor i at ARGV[desc(i)]), and
@@ -110,6 +111,24 @@ end
 
 local slots = {} -- the instance hash's sub-keys and values of a row, reused from row to row
 
+-- A data key of the row at ARGV[at] that exists already (for the pk escaped kpk), or nil. A new
+-- instance's keys cannot exist unless written outside the library (orphans): merged with the new
+-- values they would leave the index short, and a key of another type would fail a command midway.
+local function stray_key(at, kpk)
+  local p, hash_seen = at + 3, false
+  for _ = 1, tonumber(ARGV[at + 2]) do
+    local d, n = desc(tonumber(ARGV[p])), tonumber(ARGV[p + 1])
+    local kind = ARGV[d]
+    if (kind == "islot" and not hash_seen) or kind == "string" or (kind ~= "islot" and n > 0) then
+      hash_seen = hash_seen or kind == "islot"
+      local key = ARGV[d + 1] .. kpk
+      if redis.call("EXISTS", key) == 1 then return key end
+    end
+    p = p + 2 + n
+  end
+  return nil
+end
+
 -- Write the checked row at ARGV[at]: its data keys and index entries; its pk comes last.
 local function write(at, auto, pk)
   if auto then
@@ -119,6 +138,8 @@ local function write(at, auto, pk)
     until not (many and added[pk]) and redis.call("SISMEMBER", KEYS[1], pk) == 0
   end
   local kpk = esc_key(pk)
+  local stray = stray_key(at, kpk)
+  if stray then return {0, "stray", pk, stray} end
   local member = "\0" .. esc_idx(pk)
   local nslots, hash_key = 0, nil
   local p = at + 3

@@ -19,13 +19,15 @@ if redis.call("SISMEMBER", KEYS[1], pk) == 0 then return {0, "missing"} end
 local function field_at(f) return 5 + (f - 1) * 5 end
 local nfields1 = tonumber(ARGV[4])
 
--- Delete instance p of the model whose pks key is ARGV[base] (its F at ARGV[base + 1], its
--- fields after): index entries, data keys, pk. The values of single-valued indexed fields are
--- read to find their entries, those in the instance hash by one HMGET.
-local function delete_one(base, p)
+-- What deleting instance p of the model whose pks key is ARGV[base] (its F at ARGV[base + 1], its
+-- fields after) removes: its data keys, and its index entries (index key, member pairs). Reads
+-- only: every read of a delete runs before its first write, so that a read failing (a key of the
+-- wrong type, written by hand) leaves everything as it was. The values of single-valued indexed
+-- fields are read to find their entries, those in the instance hash by one HMGET.
+local function read_one(base, p)
   local epk, ekey = esc_idx(p), esc_key(p)
   local member = "\0" .. epk
-  local data, hash_key, slot_at, slot_names = {}, nil, nil, nil
+  local data, entries, hash_key, slot_at, slot_names = {}, {}, nil, nil, nil
   for f = 1, tonumber(ARGV[base + 1]) do
     local fp = base + 2 + (f - 1) * 5
     local kind, idx = ARGV[fp], ARGV[fp + 3]
@@ -42,9 +44,15 @@ local function delete_one(base, p)
         slot_names[#slot_names + 1] = ARGV[fp + 2]
       elseif kind == "string" then
         local v = redis.call("GET", key)
-        if v then redis.call("ZREM", idx, esc_idx(norm(v, ARGV[fp + 4])) .. member) end
+        if v then
+          entries[#entries + 1] = idx
+          entries[#entries + 1] = esc_idx(norm(v, ARGV[fp + 4])) .. member
+        end
       else
-        reindex(idx, entries_of(kind, key, ARGV[fp + 2], ARGV[fp + 4]), {}, epk)
+        for e in pairs(entries_of(kind, key, ARGV[fp + 2], ARGV[fp + 4])) do
+          entries[#entries + 1] = idx
+          entries[#entries + 1] = e .. member
+        end
       end
     end
   end
@@ -52,15 +60,25 @@ local function delete_one(base, p)
     local values = call_each("HMGET", hash_key, slot_names)
     for i, fp in ipairs(slot_at) do
       local v = values[i]
-      if v then redis.call("ZREM", ARGV[fp + 3], esc_idx(norm(v, ARGV[fp + 4])) .. member) end
+      if v then
+        entries[#entries + 1] = ARGV[fp + 3]
+        entries[#entries + 1] = esc_idx(norm(v, ARGV[fp + 4])) .. member
+      end
     end
   end
+  return {base = base, pk = p, data = data, entries = entries}
+end
+
+-- Delete what read_one found: index entries, data keys, pk.
+local function write_one(found)
+  local entries, data = found.entries, found.data
+  for i = 1, #entries, 2 do redis.call("ZREM", entries[i], entries[i + 1]) end
   for i = 1, #data, CHUNK do redis.call("DEL", unpack(data, i, math.min(i + CHUNK - 1, #data))) end
-  redis.call("SREM", ARGV[base], p)
+  redis.call("SREM", ARGV[found.base], found.pk)
 end
 
 if tonumber(ARGV[field_at(nfields1 + 1)]) == 0 then -- no relation points to the model
-  delete_one(3, pk)
+  write_one(read_one(3, pk))
   return {1, 1}
 end
 
@@ -127,7 +145,23 @@ for _, hit in ipairs(protected) do
   end
 end
 
--- 2. Drop the references held by instances that stay.
+-- 2. Read what every doomed instance holds, and check the keys of the references to drop, before
+-- anything is written (a key of the wrong type raises here, with nothing written).
+local TYPES = {islot = "hash", string = "string", set = "set", list = "list", zset = "zset"}
+local found = {}
+for n, doomed_one in ipairs(order) do
+  found[n] = read_one(models[doomed_one[1]].base, doomed_one[2])
+end
+for _, drop in ipairs(drops) do
+  local field = models[drop[1]].fields[drop[2]]
+  local key = field.prefix .. esc_key(drop[4])
+  local kind = redis.call("TYPE", key).ok
+  if kind ~= "none" and kind ~= TYPES[field.kind] then
+    return redis.error_reply("WRONGTYPE " .. key .. " holds a " .. kind .. ", not a " .. TYPES[field.kind])
+  end
+end
+
+-- 3. Drop the references held by instances that stay.
 for _, drop in ipairs(drops) do
   local m, f, held, ref = drop[1], drop[2], drop[3], drop[4]
   if not doomed[m .. "\0" .. ref] then
@@ -148,8 +182,6 @@ for _, drop in ipairs(drops) do
   end
 end
 
--- 3. Delete every doomed instance.
-for _, doomed_one in ipairs(order) do
-  delete_one(models[doomed_one[1]].base, doomed_one[2])
-end
+-- 4. Delete every doomed instance.
+for n = 1, #order do write_one(found[n]) end
 return {1, #order}
