@@ -108,11 +108,14 @@ def _maintain(model: type[Model[Any]], database: Database, fix: bool, progress: 
     finally:
         bars.close()
     if fix:
-        _summary(report, "repaired", out, left=("duplicates",))
+        _summary(report, "repaired", out, left=("duplicates", "unreadable"))
         if report.duplicate_count:
             print(f"{report.model}: {report.duplicate_count} unique value(s) held by several instances were "
                   "left as they are: change or delete the extra holders, then check again", file=out)
-        return 1 if report.duplicate_count else 0
+        if report.unreadable_count:
+            print(f"{report.model}: {report.unreadable_count} value(s) no index can read were left as they "
+                  "are: fix or delete them, then rebuild again", file=out)
+        return 1 if report.duplicate_count or report.unreadable_count else 0
     _summary(report, "found", out)
     print(f"{report.model}: {'OK' if report.ok else f'{report.problems} problem(s)'}", file=out)
     return 0 if report.ok else 1

@@ -23,11 +23,12 @@ def escape(raw: bytes) -> bytes:
 
 
 def unescape(escaped: bytes) -> bytes:
+    """The part ``escape`` gave ``escaped``; a broken escape (a member written by hand) is kept as is."""
     out = bytearray()
     i = 0
     while i < len(escaped):
         byte = escaped[i]
-        if byte == 1:
+        if byte == 1 and i + 1 < len(escaped):
             out.append(0 if escaped[i + 1] == 1 else 1)
             i += 2
         else:

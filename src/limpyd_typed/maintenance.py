@@ -83,6 +83,19 @@ class DuplicateUnique:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableValue:
+    """A live instance's value its index cannot read (a value or a key of the wrong type, written
+    outside the library): its entries cannot be checked. Never repaired: fix or delete the value."""
+
+    field: str
+    pk: bytes
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: the value of pk={self.pk!r} cannot be indexed ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
 class OrphanKey:
     """A data key of an instance that is not live (deleted by ``rebuild_indexes``)."""
 
@@ -114,10 +127,12 @@ class IndexReport:
     entries_read: int  # index members
     instances_read: int  # live pks
     keys_read: int
+    unreadable: tuple[UnreadableValue, ...] = ()
+    unreadable_count: int = 0
 
     @property
     def problems(self) -> int:
-        return self.stale_count + self.missing_count + self.duplicate_count + self.orphan_count
+        return self.stale_count + self.missing_count + self.duplicate_count + self.orphan_count + self.unreadable_count
 
     @property
     def ok(self) -> bool:
@@ -126,11 +141,11 @@ class IndexReport:
     @property
     def counts(self) -> dict[str, int]:
         return {"stale": self.stale_count, "missing": self.missing_count,
-                "duplicates": self.duplicate_count, "orphans": self.orphan_count}
+                "duplicates": self.duplicate_count, "orphans": self.orphan_count, "unreadable": self.unreadable_count}
 
     def lines(self) -> Iterator[str]:
         """One line per kept item."""
-        for items in (self.stale, self.missing, self.duplicates, self.orphans):
+        for items in (self.stale, self.missing, self.duplicates, self.orphans, self.unreadable):
             for item in items:
                 yield str(item)
 
@@ -217,7 +232,8 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
 
 
 def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batch: int,
-                    missing: _Collector[MissingEntry], duplicates: _Duplicates, progress: Progress | None) -> int:
+                    missing: _Collector[MissingEntry], duplicates: _Duplicates,
+                    unreadable: _Collector[UnreadableValue], progress: Progress | None) -> int:
     """Check (and fix) the entries of every live instance, SSCAN batch by batch; returns how many."""
     fields = _indexed(model)
     # Without fix, the script notes unindexed unique values here to find those held twice; removed
@@ -245,6 +261,9 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
                     parts = replies.bytes_list(group)
                     duplicates.add(DuplicateUnique(fields[int(parts[0]) - 1].qualname, unescape(parts[1]),
                                                    tuple(sorted(parts[2:]))))
+                flat = replies.bytes_list(answer[3])
+                for n, pk, reason in zip(flat[::3], flat[1::3], flat[2::3]):
+                    unreadable.add(UnreadableValue(fields[int(n) - 1].qualname, pk, _lua_reason(reason)))
             elif pks:
                 live += len(pks)
             if progress:
@@ -256,6 +275,14 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     finally:
         if noted:  # the script noted a missing unique entry: it wrote the scratch set
             database.execute("DEL", scratch)
+
+
+def _lua_reason(message: bytes) -> str:
+    """A script error's own words: "user_script:75: not a stored int value: 'abc' script: ..." ->
+    "not a stored int value: 'abc'"."""
+    text = message.decode(errors="replace").split(" script: ", 1)[0]
+    head, _, rest = text.partition(": ")
+    return rest if head.startswith("user_script:") else text
 
 
 def _is_replica(database: Database) -> bool:
@@ -298,19 +325,22 @@ def scan(model: type[Model[K]], *, fix: bool, database: Database | None = None, 
     missing: _Collector[MissingEntry] = _Collector(keep)
     duplicates = _Duplicates(keep)
     orphans: _Collector[OrphanKey] = _Collector(keep)
+    unreadable: _Collector[UnreadableValue] = _Collector(keep)
     # Missing entries first: a repair then finds a unique value that the added entries show held twice.
-    instances = _scan_instances(db, model, fix, batch, missing, duplicates, progress)
+    instances = _scan_instances(db, model, fix, batch, missing, duplicates, unreadable, progress)
     entries = sum(_scan_index(db, model, f, fix, batch, stale, duplicates, progress) for f in _indexed(model))
     keys = _scan_keys(db, model, fix, batch, orphans, progress)
     return IndexReport(
         model.__name__, tuple(stale.items), tuple(missing.items), tuple(duplicates.items), tuple(orphans.items),
         stale.count, missing.count, duplicates.count, orphans.count, entries, instances, keys,
+        tuple(unreadable.items), unreadable.count,
     )
 
 
 def check_indexes(model: type[Model[K]], *, database: Database | None = None, batch: int = DEFAULT_BATCH,
                   keep: int = DEFAULT_KEEP, progress: Progress | None = None) -> IndexReport:
-    """Report stale and missing index entries, duplicate unique values and orphan keys; change nothing."""
+    """Report stale and missing index entries, duplicate unique values, orphan keys and values no
+    index can read; change nothing."""
     return scan(model, fix=False, database=database, batch=batch, keep=keep, progress=progress)
 
 
@@ -318,6 +348,7 @@ def rebuild_indexes(model: type[Model[K]], *, database: Database | None = None, 
                     keep: int = DEFAULT_KEEP, progress: Progress | None = None) -> IndexReport:
     """Remove stale entries, add missing ones, delete orphan keys; returns what it repaired.
 
-    Duplicate unique values are reported (``duplicates``), not repaired.
+    Duplicate unique values (``duplicates``) and values no index can read (``unreadable``) are
+    reported, not repaired.
     """
     return scan(model, fix=True, database=database, batch=batch, keep=keep, progress=progress)

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from limpyd_typed import FK, M2M, Database, Hash, InstanceHash, List, Model, Set, SortedSet, String, field, relation
-from limpyd_typed.maintenance import DuplicateUnique, MissingEntry, OrphanKey, StaleEntry
+from limpyd_typed.maintenance import DuplicateUnique, MissingEntry, OrphanKey, StaleEntry, UnreadableValue
 
 TAG = "lt:{maint:Gear}"
 
@@ -58,7 +58,7 @@ def test_a_stale_entry_of_a_deleted_pk_is_found_and_removed(gears: Database) -> 
     gears.connection.zadd(f"{TAG}:idx:tags", {b"ghost\x00" + b"99": 0})
     report = Gear.check_indexes()
     assert report.stale == (StaleEntry("Gear.tags", b"ghost", b"99", pk_live=False),)
-    assert report.counts == {"stale": 1, "missing": 0, "duplicates": 0, "orphans": 0} and not report.ok
+    assert report.counts == {"stale": 1, "missing": 0, "duplicates": 0, "orphans": 0, "unreadable": 0} and not report.ok
     assert "Gear.tags: stale index entry b'ghost' for pk=b'99' (the instance does not exist)" in list(report.lines())
     assert Gear.rebuild_indexes().stale_count == 1
     assert Gear.check_indexes().ok
@@ -205,3 +205,24 @@ def test_relation_fields_are_checked_and_repaired_like_any_indexed_field(gears: 
     assert report.stale == (StaleEntry("Crew.leader", b"9", b"1", pk_live=True),)
     assert Crew.rebuild_indexes().problems == 2 and Crew.check_indexes().ok
     assert list(Crew.collection(members=7)) == [crew.pk_value]
+
+
+def test_a_value_no_index_can_read_is_reported_and_left_alone(gears: Database) -> None:
+    populate(2)
+    gears.execute("HSET", f"{TAG}:obj:1", "size", "big")  # not an int: its range index cannot order it
+    gears.execute("DEL", f"{TAG}:f:tags:2")
+    gears.execute("SET", f"{TAG}:f:tags:2", "not a set")  # a key of the wrong type
+    entries_before = gears.execute("ZRANGE", f"{TAG}:idx:size", 0, -1)
+    report = Gear.check_indexes()
+    assert {(u.field, u.pk) for u in report.unreadable} == {("Gear.size", b"1"), ("Gear.tags", b"2")}
+    reasons = {u.field: u.reason for u in report.unreadable}
+    assert reasons["Gear.size"] == "not a stored int value: 'big'"
+    assert reasons["Gear.tags"].startswith("WRONGTYPE")
+    assert report.counts["unreadable"] == 2 and not report.ok
+    repaired = Gear.rebuild_indexes()
+    assert repaired.unreadable_count == 2
+    # Its entries are left as they were: an unreadable value is the user's to fix, not the index's.
+    assert gears.execute("ZRANGE", f"{TAG}:idx:size", 0, -1) == entries_before
+    gears.execute("HSET", f"{TAG}:obj:1", "size", "1")
+    gears.execute("DEL", f"{TAG}:f:tags:2")
+    assert Gear.rebuild_indexes().unreadable_count == 0 and Gear.check_indexes().ok

@@ -263,6 +263,9 @@ class Field(Generic[T, B, V]):
         return f"<{type(self).__name__} {owner.__name__ if owner else '?'}.{getattr(self, 'name', '?')}>"
 
 
+_WIRE_TYPES: tuple[type[Arg], ...] = (bytes, str, int, float)
+
+
 class BoundField(Generic[T]):
     """A field of one instance: its methods are the Redis commands on the field's key."""
 
@@ -279,7 +282,7 @@ class BoundField(Generic[T]):
 
     def _read(self, command: str, *args: Arg) -> object:
         """Run one read command on this field's key (the single funnel of field reads)."""
-        return self._instance.database.execute(command, self.key, *args)
+        return self._instance.database.execute(command, self.key, *self._wire_args(command, args))
 
     def _write(self, command: str, *args: Arg, scope: Sequence[bytes] | None = None) -> object:
         """Run one write command on this field through the write script (index kept exact).
@@ -288,7 +291,27 @@ class BoundField(Generic[T]):
         """
         from ..writes import write_fields
 
-        return write_fields(self._instance, [self._field], [(command, self.key, *args)], scope)
+        return write_fields(self._instance, [self._field], [(command, self.key, *self._wire_args(command, args))], scope)
+
+    def _wire_args(self, command: str, args: tuple[Arg, ...]) -> tuple[Arg, ...]:
+        """The arguments as the wire takes them (exactly bytes, str, int or float): a bool or an
+        IntEnum position is the int it stands for; what is no Redis argument at all is refused."""
+        if all(type(arg) in _WIRE_TYPES for arg in args):
+            return args
+        out: list[Arg] = []
+        for arg in args:
+            if isinstance(arg, bytes):
+                out.append(bytes(arg))
+            elif isinstance(arg, str):
+                out.append(str.__str__(arg))  # a str Enum's value, not its name
+            elif isinstance(arg, int):  # bool, IntEnum
+                out.append(int(arg))
+            elif isinstance(arg, float):
+                out.append(float(arg))
+            else:
+                raise InvalidValue(f"{self._field.qualname}.{command.lower()}: {shown(arg)} is not a Redis argument "
+                                   f"(bytes, str, int or float)")
+        return tuple(out)
 
     def _require(self, method: str, *type_names: str) -> None:
         """Refuse, before any write, a command that does not fit the field's type (incr on str...)."""

@@ -14,14 +14,19 @@ local unique = ARGV[8] == "1"
 local page = redis.call("ZRANGEBYLEX", idx, ARGV[2], "+", "LIMIT", 0, count)
 
 -- The entries each live pk holds, read once per page; false for a pk that is not live.
-local held = {}
+local held, UNREADABLE = {}, {}
 local function holds(pk, e)
   local entries = held[pk]
   if entries == nil then
     entries = false
-    if redis.call("SISMEMBER", pks, pk) == 1 then entries = entries_of(kind, prefix .. esc_key(pk), slot, how) end
+    if redis.call("SISMEMBER", pks, pk) == 1 then
+      local ok, found = pcall(entries_of, kind, prefix .. esc_key(pk), slot, how)
+      -- A value its index cannot read: its entries are left alone (the instance scan reports it).
+      entries = ok and found or UNREADABLE
+    end
     held[pk] = entries
   end
+  if entries == UNREADABLE then return true, true end
   return entries and entries[e] or false, entries ~= false
 end
 

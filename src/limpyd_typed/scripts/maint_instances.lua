@@ -10,7 +10,8 @@
 -- ARGV: fix ("0"|"1"|"r"), F, then F specs of 5: kind, data key prefix (completed by the escaped pk,
 --   same hash tag), hash slot or "", normalisation, unique ("0"|"1"); then the pks to check (from SSCAN).
 -- Returns {live pks checked, {missing: spec number, entry, pk ...},
---   {duplicates (without fix): {spec number, entry, pk, other pks ...} ...}}
+--   {duplicates (without fix): {spec number, entry, pk, other pks ...} ...},
+--   {unreadable: spec number, pk, error ...}}
 local fix, note, nfields = ARGV[1] == "1", ARGV[1] == "0", tonumber(ARGV[2])
 local specs, pos = {}, 3
 for i = 1, nfields do
@@ -42,7 +43,7 @@ local function other_holders(n, s, e, pk)
   return found
 end
 
-local live, missing, duplicates = 0, {}, {}
+local live, missing, duplicates, unreadable = 0, {}, {}, {}
 for a = pos, #ARGV do
   local pk = ARGV[a]
   -- A pk deleted since the SSCAN has no entries to check.
@@ -50,7 +51,15 @@ for a = pos, #ARGV do
     live = live + 1
     local kpk, epk = esc_key(pk), esc_idx(pk)
     for n, s in ipairs(specs) do
-      for e in pairs(entries_of(s.kind, s.prefix .. kpk, s.slot, s.how)) do
+      -- A value its index cannot read (or a key of the wrong type): reported, its entries unchecked.
+      local ok, entries = pcall(entries_of, s.kind, s.prefix .. kpk, s.slot, s.how)
+      if not ok then
+        unreadable[#unreadable + 1] = n
+        unreadable[#unreadable + 1] = pk
+        unreadable[#unreadable + 1] = tostring(entries.err or entries)
+        entries = {}
+      end
+      for e in pairs(entries) do
         local m = e .. "\0" .. epk
         if not redis.call("ZSCORE", s.idx, m) then
           missing[#missing + 1] = n
@@ -71,4 +80,4 @@ for a = pos, #ARGV do
     end
   end
 end
-return {live, missing, duplicates}
+return {live, missing, duplicates, unreadable}

@@ -1,6 +1,8 @@
-"""Second adversarial pass over the 'bench' merge (wire.py, create/write/delete scripts) and c7556f7.
+"""Writes under hostile conditions, found by trying to break them: each test failed before its fix.
 
-Each test fails on the current code and says, in a comment, what is expected and what happens.
+A reply lost after a script ran, keys of the wrong type met midway through a create or a delete,
+members equal under an index's normalisation, corrupt index members and values, forged cursors,
+and arguments of the wrong type. Each test's comment says what is expected, and what happened.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def _lossy_database(server_url: str) -> tuple[Database, Any]:
 def test_a_create_whose_reply_is_lost_is_not_run_twice(db: Database, server_url: str) -> None:
     # Expected: as with redis-py itself under retry=no_retry(), the lost reply surfaces as a
     # ConnectionError (the outcome is unknown), and the instance exists once.
-    # Happens: wire.call falls back to redis-py's path and sends the EVALSHA again: the create
+    # Happened: wire.call falls back to redis-py's path and sends the EVALSHA again: the create
     # runs twice, two instances are created, the call returns the second pk as if all was well.
     # (Also reproduced without fault injection: socket_timeout below a bulk_create batch's run
     # time, retry=no_retry(): every row of the batch is created twice.)
@@ -90,7 +92,7 @@ def test_a_create_whose_reply_is_lost_is_not_run_twice(db: Database, server_url:
 
 def test_a_unique_create_whose_reply_is_lost_is_not_refused_by_itself(db: Database, server_url: str) -> None:
     # Expected: a ConnectionError (outcome unknown) or success; never a UniquenessError.
-    # Happens: the create ran, its reply was lost, the silent re-send is refused by the first
+    # Happened: the create ran, its reply was lost, the silent re-send is refused by the first
     # run's own entry: "Badge.code: value 'x' is already held by Badge pk=1; nothing was written"
     # although the caller's instance was written.
     lossy, connection_class = _lossy_database(server_url)
@@ -119,7 +121,7 @@ class Crate(Model[str], namespace=NS):
 
 def test_a_create_refused_midway_writes_nothing(db: Database) -> None:
     # Expected: CommandError "...; nothing was written", and nothing written (same keyspace).
-    # Happens: the CommandError says "nothing was written" but label's key and its index entry
+    # Happened: the CommandError says "nothing was written" but label's key and its index entry
     # were written before SADD failed on bag's key: Crate.collection(label="y") returns pk 'b',
     # an instance that does not exist.
     Crate.use_database(db)
@@ -136,7 +138,7 @@ def test_a_create_refused_midway_writes_nothing(db: Database) -> None:
 def test_a_delete_refused_midway_deletes_nothing_and_says_so(db: Database) -> None:
     # Expected: a LimpydError (CommandError, as create, writes and Collection.delete raise)
     # naming the model, and nothing deleted.
-    # Happens: a bare redis.exceptions.ResponseError "WRONGTYPE ... script: <sha>, on
+    # Happened: a bare redis.exceptions.ResponseError "WRONGTYPE ... script: <sha>, on
     # @user_script:292." leaks, and label's index entry is already removed: the instance still
     # exists but Crate.collection(label="y") no longer finds it.
     Crate.use_database(db)
@@ -157,7 +159,7 @@ def test_a_delete_refused_midway_deletes_nothing_and_says_so(db: Database) -> No
 def test_a_delete_on_a_read_only_replica_raises_a_library_error(db: Database) -> None:
     # Expected: CommandError, as a create or a field write on the replica raise
     # ("Crate: Redis refused the create: You can't write against a read only replica...").
-    # Happens: instance.delete() leaks redis.exceptions.ReadOnlyError.
+    # Happened: instance.delete() leaks redis.exceptions.ReadOnlyError.
     Crate.use_database(db)
     crate = Crate(id="a", label="x")
     db.execute("REPLICAOF", "127.0.0.1", "1")
@@ -179,7 +181,7 @@ class Ledger(Model, namespace=NS):
 def test_srem_keeps_the_entry_of_an_equal_decimal_still_held(db: Database) -> None:
     # Expected: the set still holds "1", so the range index keeps the entry of the value 1
     # (the entry of "1" and of "1.0" is one: a range index orders by value).
-    # Happens: srem(Decimal("1.0")) reads only the member it removes and deletes the shared entry:
+    # Happened: srem(Decimal("1.0")) reads only the member it removes and deletes the shared entry:
     # Ledger.amounts == 1 finds nothing, check_indexes reports the entry missing.
     Ledger.use_database(db)
     ledger = Ledger(amounts=[Decimal("1")])
@@ -192,7 +194,7 @@ def test_srem_keeps_the_entry_of_an_equal_decimal_still_held(db: Database) -> No
 
 def test_srem_of_minus_zero_keeps_the_entry_of_zero(db: Database) -> None:
     # Expected: 0.0 is still held, its entry ("0", floats are indexed by %.17g) stays.
-    # Happens: srem(-0.0) removes the "0" entry shared with 0.0: Ledger.ratios == 0.0 finds nothing.
+    # Happened: srem(-0.0) removes the "0" entry shared with 0.0: Ledger.ratios == 0.0 finds nothing.
     Ledger.use_database(db)
     ledger = Ledger(ratios=[0.0])
     ledger.ratios.sadd(-0.0)
@@ -220,7 +222,7 @@ class Leaf(Model, namespace=NS):
 @pytest.mark.parametrize("batch_size", [0, -3])
 def test_collection_delete_refuses_a_batch_size_below_one(db: Database, batch_size: int) -> None:
     # Expected: ValueError, as bulk_create(batch_size=0) and update(batch_size=0) raise.
-    # Happens: batch_size=0 deletes nothing and returns 0; batch_size=-3 slices [0:-3] each
+    # Happened: batch_size=0 deletes nothing and returns 0; batch_size=-3 slices [0:-3] each
     # round, deletes all but 3 instances and returns 7 — no error either way.
     Leaf.use_database(db)
     Leaf.bulk_create([{"name": "x"}] * 10)
@@ -239,7 +241,7 @@ class Gauge(Model, namespace=NS):
 def test_check_indexes_reports_a_member_with_a_broken_escape(db: Database) -> None:
     # Expected: reported as a stale entry, like any member that is no entry
     # (test_maintenance.test_a_member_that_is_no_entry_at_all_is_stale), and removed by rebuild.
-    # Happens: IndexError from indexes.unescape (a \x01 with nothing after it); rebuild_indexes
+    # Happened: IndexError from indexes.unescape (a \x01 with nothing after it); rebuild_indexes
     # removes the member in its script and then raises the same IndexError.
     Gauge.use_database(db)
     Gauge(level=1, tags={"x"})
@@ -250,7 +252,7 @@ def test_check_indexes_reports_a_member_with_a_broken_escape(db: Database) -> No
 
 def test_check_indexes_names_a_stored_value_its_index_cannot_read(db: Database) -> None:
     # Expected: a report, or at least a LimpydError naming Gauge.level and the pk.
-    # Happens: bare redis ResponseError "user_script:75: not a stored int value: 'abc' script:
+    # Happened: bare redis ResponseError "user_script:75: not a stored int value: 'abc' script:
     # <sha>, on @user_script:75." (the same for a data key of the wrong type: WRONGTYPE).
     Gauge.use_database(db)
     Gauge(level=1)
@@ -267,7 +269,7 @@ def test_check_indexes_names_a_stored_value_its_index_cannot_read(db: Database) 
 
 def test_a_tampered_page_cursor_is_a_query_error(db: Database) -> None:
     # Expected: QueryError ("not a page cursor"), as for a cursor that is not base64/JSON.
-    # Happens: redis ResponseError "cannot sort numerically by value abc; use alpha=True script: ...".
+    # Happened: redis ResponseError "cannot sort numerically by value abc; use alpha=True script: ...".
     Gauge.use_database(db)
     for level in range(5):
         Gauge(level=level)
@@ -285,7 +287,7 @@ def test_a_tampered_page_cursor_is_a_query_error(db: Database) -> None:
 def test_a_pk_default_is_used_or_refused_at_class_creation(db: Database) -> None:
     # Expected: ImplementationError when the class is declared (a pk cannot have a default), or
     # the default used as the pk.
-    # Happens: the class is accepted; Slot() raises KeyError(<PK Slot.id>) from
+    # Happened: the class is accepted; Slot() raises KeyError(<PK Slot.id>) from
     # writes._create_row (the pk's default is put among the stored fields), bulk_create too.
     from limpyd_typed import ImplementationError
 
@@ -309,7 +311,7 @@ class Meter(Model, namespace=NS):
 def test_incrbyfloat_beyond_a_double_is_refused_on_a_range_indexed_field_too(db: Database) -> None:
     # Expected: CommandError "... is beyond a float's range; nothing was written", as the same
     # call on an eq-indexed (or unindexed) float field raises.
-    # Happens: accepted: the key now holds a 309-digit number that reads back as inf (the
+    # Happened: accepted: the key now holds a 309-digit number that reads back as inf (the
     # script's range check only looks at fields normalised "float", not "sort:float").
     Meter.use_database(db)
     meter = Meter()
@@ -329,7 +331,7 @@ class Queue(Model, namespace=NS):
 def test_a_bool_position_is_taken_as_an_int_or_refused_naming_the_field(db: Database) -> None:
     # Expected: True taken as the int 1 (type checkers accept a bool for `end: int`), or an
     # InvalidValue naming Queue.items, as every other wrong argument of a write is refused.
-    # Happens: wire.py packs the EVALSHA with hiredis: bare TypeError "A tuple item must be str,
+    # Happened: wire.py packs the EVALSHA with hiredis: bare TypeError "A tuple item must be str,
     # int, float or bytes." naming neither model nor field (the same for lrem, lset, lpop(count),
     # setrange, setbit offsets, zremrangebyrank; before the merge redis-py's DataError).
     Queue.use_database(db)
