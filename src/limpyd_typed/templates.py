@@ -7,7 +7,8 @@ when the class is created: a write only adds its pk and values to these.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .database import Arg
 
@@ -52,22 +53,23 @@ class StoreTemplate:
             (name, f) for name, f in model._fields.items() if not isinstance(f, AutoPK)]
 
 
+T = TypeVar("T", CreateTemplate, StoreTemplate)
 # Weak: models made and dropped (tests, notebooks) do not stay alive through their templates.
 _create: weakref.WeakKeyDictionary[type[Model[Any]], CreateTemplate] = weakref.WeakKeyDictionary()
-
-
-def create(model: type[Model[Any]]) -> CreateTemplate:
-    template = _create.get(model)
-    if template is None:
-        template = _create[model] = CreateTemplate(model)
-    return template
-
-
 _store: weakref.WeakKeyDictionary[type[Model[Any]], StoreTemplate] = weakref.WeakKeyDictionary()
 
 
-def store(model: type[Model[Any]]) -> StoreTemplate:
-    template = _store.get(model)
+def _cached(cache: weakref.WeakKeyDictionary[type[Model[Any]], T], model: type[Model[Any]],
+            build: Callable[[type[Model[Any]]], T]) -> T:
+    template = cache.get(model)
     if template is None:
-        template = _store[model] = StoreTemplate(model)
+        template = cache[model] = build(model)
     return template
+
+
+def create(model: type[Model[Any]]) -> CreateTemplate:
+    return _cached(_create, model, CreateTemplate)
+
+
+def store(model: type[Model[Any]]) -> StoreTemplate:
+    return _cached(_store, model, StoreTemplate)

@@ -14,7 +14,7 @@ and running a create or an increment twice is worse than an error saying the out
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import redis
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 # One argument of a Redis command (database.Arg, which imports this module).
 Arg = bytes | str | int | float
 Packer = Callable[[tuple[Arg, ...]], bytes]
+R = TypeVar("R")
 
 
 def _pack_python(args: tuple[Arg, ...]) -> bytes:
@@ -63,18 +64,7 @@ def call(client: redis.Redis, args: tuple[Arg, ...]) -> object:
     """Send one command and return its raw reply; an error reply is raised (as redis-py does)."""
     if not _plain(client):
         return _slow(client, args)
-    packed = pack(args)
-    pool = client.connection_pool
-    conn: Any = pool.get_connection()
-    try:
-        try:
-            conn.send_packed_command([packed])
-        except (ConnectionError, TimeoutError):
-            # Not sent (redis-py disconnected it): redis-py's path retries as it would have.
-            return _slow(client, args)
-        return conn.read_response()
-    finally:
-        pool.release(conn)
+    return _on_pooled(client, pack(args), _read_one, lambda: _slow(client, args))
 
 
 def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
@@ -84,14 +74,8 @@ def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[
         return []
     if not _plain(client):
         return _slow_many(client, commands)
-    packed = b"".join([pack(args) for args in commands])
-    pool = client.connection_pool
-    conn: Any = pool.get_connection()
-    try:
-        try:
-            conn.send_packed_command([packed])
-        except (ConnectionError, TimeoutError):
-            return _slow_many(client, commands)  # as in call(): not sent, redis-py's path retries
+
+    def read_all(conn: Any) -> list[object]:
         replies: list[object] = []
         for _ in commands:
             try:
@@ -99,6 +83,27 @@ def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[
             except ResponseError as exc:
                 replies.append(exc)
         return replies
+
+    packed = b"".join([pack(args) for args in commands])
+    return _on_pooled(client, packed, read_all, lambda: _slow_many(client, commands))
+
+
+def _read_one(conn: Any) -> object:
+    return conn.read_response()
+
+
+def _on_pooled(client: redis.Redis, packed: bytes, read: Callable[[Any], R], unsent: Callable[[], R]) -> R:
+    """Send ``packed`` on a pooled connection and ``read`` the replies; ``unsent()`` when the
+    connection fails while sending (redis-py disconnected it: its own path retries as it would
+    have). A failure after sending is raised: the server may have run the commands."""
+    pool = client.connection_pool
+    conn: Any = pool.get_connection()
+    try:
+        try:
+            conn.send_packed_command([packed])
+        except (ConnectionError, TimeoutError):
+            return unsent()
+        return read(conn)
     finally:
         pool.release(conn)
 
