@@ -19,7 +19,7 @@ from .exceptions import (
     TransactionError,
     UniquenessError,
 )
-from .expressions import Attr, Condition
+from .expressions import Attr, Condition, RelationAttr
 from .fields import (
     FK,
     M2M,
@@ -72,6 +72,7 @@ __all__ = [
     "PK",
     "SORTED_SCORE",
     "Attr",
+    "RelationAttr",
     "AutoPK",
     "BoundHash",
     "BoundInstanceHash",

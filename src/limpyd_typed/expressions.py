@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
+    from .codecs import Scalar
     from .fields.base import Field
 
 M = TypeVar("M")
@@ -209,3 +210,20 @@ class Attr(Generic[M, T]):
 
     def __repr__(self) -> str:
         return f"<Attr {self.field.qualname}>"
+
+
+R = TypeVar("R")
+
+
+class RelationAttr(Attr[M, "Scalar"], Generic[M, R]):
+    """What a relation field is on its model class (``Book.author``): compared with an instance of
+    its target ``R`` or a pk (``Book.author == ann``, ``Book.author.in_([1, 2])``); an instance
+    of another model is a type error. values_list() reads the related pk."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        def __eq__(self, value: R | Scalar | None) -> Condition[M]: ...  # type: ignore[override]
+        def __ne__(self, value: R | Scalar | None) -> Condition[M]: ...  # type: ignore[override]
+        def in_(self, values: Iterable[R | Scalar]) -> Condition[M]: ...

@@ -13,6 +13,7 @@ from typing import ClassVar
 import pytest
 from typing_extensions import assert_type
 
+from limpyd_typed.codecs import Scalar
 from limpyd_typed import (
     FK,
     M2M,
@@ -30,6 +31,7 @@ from limpyd_typed import (
     Model,
     QueryError,
     Related,
+    RelationAttr,
     RelatedCollection,
     field,
     relation,
@@ -135,3 +137,21 @@ def test_relations_take_their_target_or_a_pk_and_nothing_else() -> None:
         ann.shop.set(van)  # type: ignore[arg-type]
     bob = Clerk(name="bob", shop="P-1", friends=[ann, 99], ranks={shop: 1.0, "P-2": 2.0})
     assert bob.shop.get() == "P-1" and bob.friends.smembers() == {ann.pk.get(), 99}
+
+
+def test_relation_conditions_take_the_target_or_a_pk() -> None:
+    # On the class, a relation is a RelationAttr: compared with its target or a pk, read as a pk.
+    shop = Shop(code="P-1")
+    ann = Clerk(name="ann", shop=shop, friends=[], ranks={shop: 1.0})
+    assert_type(Clerk.shop, RelationAttr[Clerk, Shop])
+    assert list(Clerk.collection(Clerk.shop == shop)) == [ann.pk.get()]
+    assert list(Clerk.collection(Clerk.shop.in_(["P-1", "P-2"]))) == [ann.pk.get()]
+    assert list(Clerk.collection(Clerk.ranks == shop)) == [ann.pk.get()]
+    assert list(Clerk.collection(Clerk.shop != shop)) == []
+    shops = Clerk.collection().values_list(Clerk.shop, flat=True)
+    assert assert_type(list(shops), list[Scalar | None]) == ["P-1"]
+    van = Van(plate="x")
+    with pytest.raises(InvalidValue):
+        Clerk.collection(Clerk.shop == van)  # type: ignore[call-overload]
+    with pytest.raises(InvalidValue):
+        Clerk.collection(Clerk.friends.in_([van]))  # type: ignore[list-item]

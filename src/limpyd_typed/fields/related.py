@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Generic, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast, get_args, overload
 
 from typing_extensions import TypeVar
 
@@ -24,7 +24,7 @@ from .set import BoundSet
 from .sorted_set import BoundSortedSet, score_text
 
 if TYPE_CHECKING:
-    from ..expressions import Condition
+    from ..expressions import Condition, RelationAttr
     from ..model import Model
     from ..query import Collection
     from ..writes import Command
@@ -34,6 +34,7 @@ M_co = TypeVar("M_co", bound="Model[Any]", covariant=True)
 P = TypeVar("P")
 B = TypeVar("B")
 V = TypeVar("V")
+O = TypeVar("O")  # the model a relation field is declared on
 
 OnDelete = Literal["set_null", "cascade", "protect"]
 _ON_DELETE: tuple[str, ...] = get_args(OnDelete)
@@ -71,7 +72,7 @@ def relation(
                         relation=RelationOptions(to, related_name, on_delete, store))
 
 
-class RelationField(Field[object, B, V], Generic[B, V]):
+class RelationField(Field[Scalar, B, V], Generic[B, V]):
     """What FK and M2M share: the target, its pk codec, the reverse name, on_delete."""
 
     def __init__(self, value_type: object, options: FieldOptions) -> None:
@@ -82,6 +83,15 @@ class RelationField(Field[object, B, V], Generic[B, V]):
         self._target: type[Model[Any]] | None = None
         super().__init__(str, replace(options, indexable=True, index=None))
         self.codec = self.own_codec()
+
+    if not TYPE_CHECKING:  # typed by each concrete class (FK, M2M...), which knows its target
+
+        def __get__(self, instance, owner):
+            if instance is None:
+                from ..expressions import RelationAttr
+
+                return RelationAttr(self)
+            return super().__get__(instance, owner)
 
     def check_declaration(self) -> None:
         # Here rather than in __init__: once bound, the errors can name the model and field.
@@ -198,6 +208,14 @@ class FK(RelationField[BoundFK[M], "M | Scalar | None"], Generic[M]):
 
     kind = "islot"
     bound_class = BoundFK
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: type[O]) -> RelationAttr[O, M]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> BoundFK[M]: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> RelationAttr[Any, M] | BoundFK[M]: ...
 
     def bind(self, model: type[Model[Any]], name: str) -> RelationField[BoundFK[M], M | Scalar | None]:
         bound = super().bind(model, name)
@@ -355,6 +373,14 @@ class M2M(_M2MField[BoundM2MSet[M], "Iterable[M | Scalar]"], Generic[M]):
 
     kind = "set"
     bound_class = BoundM2MSet
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: type[O]) -> RelationAttr[O, M]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> BoundM2MSet[M]: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> RelationAttr[Any, M] | BoundM2MSet[M]: ...
     replace_command = "SADD"
 
     def values_to_store(self, value: object) -> list[bytes]:
@@ -368,6 +394,14 @@ class M2MList(_M2MField[BoundM2MList[M], "Iterable[M | Scalar]"], Generic[M]):
 
     kind = "list"
     bound_class = BoundM2MList
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: type[O]) -> RelationAttr[O, M]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> BoundM2MList[M]: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> RelationAttr[Any, M] | BoundM2MList[M]: ...
     replace_command = "RPUSH"
 
     def values_to_store(self, value: object) -> list[bytes]:
@@ -380,6 +414,14 @@ class M2MSortedSet(_M2MField[BoundM2MSortedSet[M], "Mapping[M | Scalar, float] |
 
     kind = "zset"
     bound_class = BoundM2MSortedSet
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: type[O]) -> RelationAttr[O, M]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> BoundM2MSortedSet[M]: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> RelationAttr[Any, M] | BoundM2MSortedSet[M]: ...
     replace_command = "ZADD"
 
     def values_to_store(self, value: object) -> list[bytes]:
