@@ -19,7 +19,7 @@ from .exceptions import (
     TransactionError,
     UniquenessError,
 )
-from .expressions import Attr, Condition, RelationAttr
+from .expressions import Attr, Condition, FKAttr, RelationAttr, ValueAttr
 from .fields import (
     FK,
     M2M,
@@ -73,6 +73,8 @@ __all__ = [
     "SORTED_SCORE",
     "Attr",
     "RelationAttr",
+    "FKAttr",
+    "ValueAttr",
     "AutoPK",
     "BoundHash",
     "BoundInstanceHash",

@@ -82,11 +82,6 @@ class Attr(Generic[M, T]):
         self.field = field
         self.sub_key = sub_key
 
-    if TYPE_CHECKING:
-
-        @property
-        def _selects(self) -> tuple[M, T]: ...
-
     def _leaf(self, op: str, *values: object) -> Condition[M]:
         return Condition(op, self.field, values, self.sub_key)
 
@@ -212,13 +207,26 @@ class Attr(Generic[M, T]):
         return f"<Attr {self.field.qualname}>"
 
 
+class ValueAttr(Attr[M, T]):
+    """A single-value field on its model class (String, InstanceHash, a pk): what values() and
+    values_list() read. A multi-value field (Set, List, SortedSet, Hash, M2M) is a plain Attr:
+    giving it to values_list() is a type error."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        @property
+        def _selects(self) -> tuple[M, T]: ...
+
+
 R = TypeVar("R")
 
 
 class RelationAttr(Attr[M, "Scalar"], Generic[M, R]):
     """What a relation field is on its model class (``Book.author``): compared with an instance of
     its target ``R`` or a pk (``Book.author == ann``, ``Book.author.in_([1, 2])``); an instance
-    of another model is a type error. values_list() reads the related pk."""
+    of another model is a type error."""
 
     __slots__ = ()
 
@@ -227,3 +235,14 @@ class RelationAttr(Attr[M, "Scalar"], Generic[M, R]):
         def __eq__(self, value: R | Scalar | None) -> Condition[M]: ...  # type: ignore[override]
         def __ne__(self, value: R | Scalar | None) -> Condition[M]: ...  # type: ignore[override]
         def in_(self, values: Iterable[R | Scalar]) -> Condition[M]: ...
+
+
+class FKAttr(RelationAttr[M, R]):
+    """An FK on its model class: a relation whose single value, the related pk, values_list() reads."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        @property
+        def _selects(self) -> tuple[M, Scalar]: ...

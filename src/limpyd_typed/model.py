@@ -19,7 +19,7 @@ from .keys import ModelKeys, escape_part
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from .expressions import Attr, Condition
+    from .expressions import Condition, ValueAttr
     from .fields.pk import BoundPK
     from .maintenance import IndexReport, Progress
     from .query import Collection, CollectionClass, ModelClass
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
     _O = TypeVar("_O")
 
     class _PKAccess(Generic[_P]):
-        """What ``.pk`` is for the type checkers: an Attr on the class, the bound pk on an instance."""
+        """What ``.pk`` is for the type checkers: a ValueAttr on the class, the bound pk on an instance."""
 
         @overload
-        def __get__(self, instance: None, owner: type[_O]) -> Attr[_O, _P]: ...
+        def __get__(self, instance: None, owner: type[_O]) -> ValueAttr[_O, _P]: ...
         @overload
         def __get__(self, instance: object, owner: type[Any]) -> BoundPK[_P]: ...
-        def __get__(self, instance: object, owner: type[Any]) -> Attr[Any, _P] | BoundPK[_P]: ...
+        def __get__(self, instance: object, owner: type[Any]) -> ValueAttr[Any, _P] | BoundPK[_P]: ...
 
     # A decorated method rather than `pk: PK[PKT]`: mypy refuses class access to an instance
     # variable whose type holds a class type variable.

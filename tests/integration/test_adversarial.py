@@ -228,4 +228,4 @@ def test_values_list_of_a_multi_value_field_names_both_methods(db: Database) -> 
 
     Handle.use_database(db)
     with pytest.raises(QueryError, match=r"Handle\.tags holds several values: values\(\) and values_list\(\) read"):
-        Handle.collection().values_list(Handle.tags, flat=True)
+        Handle.collection().values_list(Handle.tags, flat=True)  # type: ignore[call-overload]

@@ -17,6 +17,7 @@ from typing_extensions import assert_type
 from limpyd_typed import (
     PK,
     Attr,
+    ValueAttr,
     AutoPK,
     BoundInstanceHash,
     BoundPK,
@@ -63,14 +64,14 @@ def _models(db: Database) -> Iterator[None]:
 
 
 def test_class_attributes_are_attrs_and_comparisons_are_conditions() -> None:
-    assert_type(TypedBike.name, Attr[TypedBike, str])
-    assert_type(TypedBike.wheels, Attr[TypedBike, int])
-    assert_type(TypedBike.color, Attr[TypedBike, str | None])
+    assert_type(TypedBike.name, ValueAttr[TypedBike, str])
+    assert_type(TypedBike.wheels, ValueAttr[TypedBike, int])
+    assert_type(TypedBike.color, ValueAttr[TypedBike, str | None])
     # `.pk` on the class is an attribute for conditions, typed by the model's pk type.
-    assert_type(TypedBike.pk, Attr[TypedBike, int])
-    assert_type(TypedRider.pk, Attr[TypedRider, str])
-    assert_type(TypedRider.login, Attr[TypedRider, str])
-    assert_type(TypedTicket.id, Attr[TypedTicket, int])
+    assert_type(TypedBike.pk, ValueAttr[TypedBike, int])
+    assert_type(TypedRider.pk, ValueAttr[TypedRider, str])
+    assert_type(TypedRider.login, ValueAttr[TypedRider, str])
+    assert_type(TypedTicket.id, ValueAttr[TypedTicket, int])
     condition = assert_type(TypedBike.name == "x", Condition[TypedBike])
     assert isinstance(condition, Condition)
     assert (condition.op, condition.values) == ("eq", ("x",))

@@ -21,6 +21,7 @@ import pytest
 from typing_extensions import assert_type
 
 from limpyd_typed import (
+    Attr,
     Collection,
     Condition,
     Database,
@@ -31,6 +32,7 @@ from limpyd_typed import (
     QueryError,
     Set,
     String,
+    ValueAttr,
     field,
 )
 
@@ -171,6 +173,16 @@ def test_get_by_pk_is_typed_by_the_collection(people: list[TPerson]) -> None:
     assert isinstance(assert_type(every.values("name").get(1), dict[str, object]), dict)
     with pytest.raises(InvalidValue):
         every.get("1x")  # type: ignore[arg-type]
+
+
+def test_values_list_takes_single_value_fields_only(people: list[TPerson]) -> None:
+    # A Set or Hash field is an Attr, not a ValueAttr: values_list() refuses it statically too.
+    assert_type(TPerson.tags, Attr[TPerson, str])
+    assert_type(TPerson.name, ValueAttr[TPerson, str])
+    with pytest.raises(QueryError, match=r"TPerson\.tags holds several values"):
+        TPerson.collection().values_list(TPerson.tags)  # type: ignore[call-overload]
+    with pytest.raises(QueryError, match=r"TPerson\.headers holds several values"):
+        TPerson.collection().values_list(TPerson.name, TPerson.headers)  # type: ignore[call-overload]
 
 
 def test_rejected_conditions(people: list[TPerson]) -> None:

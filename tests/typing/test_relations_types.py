@@ -31,6 +31,7 @@ from limpyd_typed import (
     Model,
     QueryError,
     Related,
+    FKAttr,
     RelationAttr,
     RelatedCollection,
     field,
@@ -143,7 +144,8 @@ def test_relation_conditions_take_the_target_or_a_pk() -> None:
     # On the class, a relation is a RelationAttr: compared with its target or a pk, read as a pk.
     shop = Shop(code="P-1")
     ann = Clerk(name="ann", shop=shop, friends=[], ranks={shop: 1.0})
-    assert_type(Clerk.shop, RelationAttr[Clerk, Shop])
+    assert_type(Clerk.shop, FKAttr[Clerk, Shop])
+    assert_type(Clerk.friends, RelationAttr[Clerk, Clerk])
     assert list(Clerk.collection(Clerk.shop == shop)) == [ann.pk.get()]
     assert list(Clerk.collection(Clerk.shop.in_(["P-1", "P-2"]))) == [ann.pk.get()]
     assert list(Clerk.collection(Clerk.ranks == shop)) == [ann.pk.get()]

@@ -203,9 +203,9 @@ class Field(Generic[T, B, V]):
     def __get__(self, instance: object, owner: type[Any]) -> B: ...
     def __get__(self, instance: object | None, owner: type[Any]) -> Attr[Any, T] | B:
         if instance is None:
-            from ..expressions import Attr
+            from ..expressions import Attr, ValueAttr
 
-            return Attr(self)
+            return Attr(self) if self.multi else ValueAttr(self)
         return cast(B, self.bound_class(self, cast("Model[Any]", instance)))
 
     def __set__(self, instance: object, value: V) -> None:

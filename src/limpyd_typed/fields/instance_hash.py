@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast, Generic, overload, TypeVar
 
 from .. import replies
 from .base import BoundField, Field
 
 if TYPE_CHECKING:
+    from ..expressions import ValueAttr
     from ..model import Model
     from ..writes import Command
 
 T = TypeVar("T")
+O = TypeVar("O")  # the model the field is declared on
 
 
 class BoundInstanceHash(BoundField[T]):
@@ -68,6 +70,14 @@ class InstanceHash(Field[T, BoundInstanceHash[T], T], Generic[T]):
 
     kind = "islot"
     bound_class = BoundInstanceHash
+
+    if TYPE_CHECKING:  # on the class, a single-value field is a ValueAttr (values_list reads it)
+
+        @overload
+        def __get__(self, instance: None, owner: type[O]) -> ValueAttr[O, T]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> BoundInstanceHash[T]: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> ValueAttr[Any, T] | BoundInstanceHash[T]: ...
 
     def bind(self, model: type[Model[Any]], name: str) -> InstanceHash[T]:
         bound = cast(InstanceHash[T], super().bind(model, name))

@@ -24,7 +24,7 @@ from .set import BoundSet
 from .sorted_set import BoundSortedSet, score_text
 
 if TYPE_CHECKING:
-    from ..expressions import Condition, RelationAttr
+    from ..expressions import Condition, FKAttr, RelationAttr
     from ..model import Model
     from ..query import Collection
     from ..writes import Command
@@ -88,9 +88,9 @@ class RelationField(Field[Scalar, B, V], Generic[B, V]):
 
         def __get__(self, instance, owner):
             if instance is None:
-                from ..expressions import RelationAttr
+                from ..expressions import FKAttr, RelationAttr
 
-                return RelationAttr(self)
+                return RelationAttr(self) if self.multi else FKAttr(self)
             return super().__get__(instance, owner)
 
     def check_declaration(self) -> None:
@@ -212,10 +212,10 @@ class FK(RelationField[BoundFK[M], "M | Scalar | None"], Generic[M]):
     if TYPE_CHECKING:
 
         @overload
-        def __get__(self, instance: None, owner: type[O]) -> RelationAttr[O, M]: ...
+        def __get__(self, instance: None, owner: type[O]) -> FKAttr[O, M]: ...
         @overload
         def __get__(self, instance: object, owner: type[Any]) -> BoundFK[M]: ...
-        def __get__(self, instance: object | None, owner: type[Any]) -> RelationAttr[Any, M] | BoundFK[M]: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> FKAttr[Any, M] | BoundFK[M]: ...
 
     def bind(self, model: type[Model[Any]], name: str) -> RelationField[BoundFK[M], M | Scalar | None]:
         bound = super().bind(model, name)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, cast, Generic, overload, TypeVar
 
 from .. import replies
 from .base import BoundField, Field
 
 if TYPE_CHECKING:
+    from ..expressions import ValueAttr
     from ..model import Model
     from ..writes import Command
 
 T = TypeVar("T")
+O = TypeVar("O")  # the model the field is declared on
 
 
 class BoundString(BoundField[T]):
@@ -103,6 +105,14 @@ class String(Field[T, BoundString[T], T], Generic[T]):
 
     kind = "string"
     bound_class = BoundString
+
+    if TYPE_CHECKING:  # on the class, a single-value field is a ValueAttr (values_list reads it)
+
+        @overload
+        def __get__(self, instance: None, owner: type[O]) -> ValueAttr[O, T]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> BoundString[T]: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> ValueAttr[Any, T] | BoundString[T]: ...
 
     def replace_commands(self, key: str, stored: list[bytes]) -> list[Command]:
         return [("SET", key, stored[0])] if stored else [("DEL", key)]

@@ -35,7 +35,6 @@ from ..expressions import Attr
 from ..fields.pk import AutoPK
 
 if TYPE_CHECKING:
-    from ..expressions import Selectable
     from ..fields.base import Field
     from ..model import Model
 
@@ -124,7 +123,7 @@ def _member_values(field: Field[Any, Any, Any]) -> st.SearchStrategy[object]:
     return _for_hint(_non_null(field.value_type) if field.multi else field.value_type, field.qualname)
 
 
-def values_for(attr: Selectable[object, T]) -> st.SearchStrategy[T]:
+def values_for(attr: Attr[Any, T]) -> st.SearchStrategy[T]:
     """Values of one field: ``values_for(Person.age)`` is a ``SearchStrategy[int]``.
 
     A unique field's values are distinct within one example. For a Set, List or SortedSet field,
