@@ -6,7 +6,6 @@ when the class is created: a write only adds its pk and values to these.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 class CreateTemplate:
     """KEYS and the leading ARGV of create.lua for one model, and its field descriptor numbers."""
 
-    __slots__ = ("keys", "head", "number", "fields", "__weakref__")
+    __slots__ = ("keys", "head", "number", "fields")
 
     def __init__(self, model: type[Model[Any]]) -> None:
         self.fields: list[Field[Any, Any, Any]] = [f for f in model._fields.values() if not f.is_pk]
@@ -39,7 +38,7 @@ class CreateTemplate:
 class StoreTemplate:
     """What a constructor (or a bulk_create row) of one model accepts, defaults and requires."""
 
-    __slots__ = ("accepted", "pk_name", "rest", "__weakref__")
+    __slots__ = ("accepted", "pk_name", "rest")
 
     def __init__(self, model: type[Model[Any]]) -> None:
         from .fields.pk import AutoPK
@@ -53,23 +52,22 @@ class StoreTemplate:
             (name, f) for name, f in model._fields.items() if not isinstance(f, AutoPK)]
 
 
-T = TypeVar("T", CreateTemplate, StoreTemplate)
-# Weak: models made and dropped (tests, notebooks) do not stay alive through their templates.
-_create: weakref.WeakKeyDictionary[type[Model[Any]], CreateTemplate] = weakref.WeakKeyDictionary()
-_store: weakref.WeakKeyDictionary[type[Model[Any]], StoreTemplate] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
 
 
-def _cached(cache: weakref.WeakKeyDictionary[type[Model[Any]], T], model: type[Model[Any]],
-            build: Callable[[type[Model[Any]]], T]) -> T:
-    template = cache.get(model)
-    if template is None:
-        template = cache[model] = build(model)
-    return template
+def per_model(model: type[Model[Any]], name: str, build: Callable[[type[Model[Any]]], T]) -> T:
+    """``build(model)``, computed once per model class and kept on the class itself (in its own
+    ``__dict__``: a subclass computes its own), so that it goes when the class goes."""
+    found: T | None = model.__dict__.get(name)
+    if found is None:
+        found = build(model)
+        setattr(model, name, found)
+    return found
 
 
 def create(model: type[Model[Any]]) -> CreateTemplate:
-    return _cached(_create, model, CreateTemplate)
+    return per_model(model, "_create_template", CreateTemplate)
 
 
 def store(model: type[Model[Any]]) -> StoreTemplate:
-    return _cached(_store, model, StoreTemplate)
+    return per_model(model, "_store_template", StoreTemplate)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import scripts, templates
 from .keys import escape_part
-from .database import Arg, Database, one_place
+from .database import Arg, one_place
 from redis.exceptions import ResponseError
 
 from .exceptions import (BulkCreateError, CommandError, DoesNotExist, ImplementationError, ProtectedError,
@@ -245,29 +245,31 @@ def _refuse_shared_uniques(model: type[Model[Any]], rows: Sequence[tuple[bytes |
 
 
 DeletePlan = tuple[list["type[Model[Any]]"], list[scripts.ScriptArg]]
-# model -> (relations.generation, the databases of the plan's models, the plan): computing one
-# walks the relations, a few microseconds of every delete.
-_delete_plans: dict[type[Model[Any]], tuple[int, list[Database | None], DeletePlan]] = {}
 
 
-def _hosts(models: list[type[Model[Any]]]) -> list[Database | None]:
-    return [getattr(m, "database", None) for m in models]
+def _places(models: list[type[Model[Any]]]) -> list[tuple[object, ...] | None]:
+    """Where each model's data lives (Database.location): what a plan's cross-database check read."""
+    return [getattr(getattr(m, "database", None), "location", None) for m in models]
 
 
 def _delete_plan(model: type[Model[Any]]) -> DeletePlan:
     """The models the delete script knows (the instance's model, then every model reached by the
     relations pointing to it: their instances may drop the pk, or be deleted in cascade) and the
-    script's arguments describing them."""
+    script's arguments describing them.
+
+    Computing one walks the relations, a few microseconds of every delete: it is kept on the model
+    with what it was computed from (the relations linked, where the models' data lives).
+    """
     from . import relations
 
-    cached = _delete_plans.get(model)
-    if cached is not None and cached[0] == relations.generation:
-        _, hosts, plan = cached
-        if all(a is b for a, b in zip(hosts, _hosts(plan[0]))):
+    cached: tuple[int, list[tuple[object, ...] | None], DeletePlan] | None = model.__dict__.get("_delete_plan")
+    if cached is not None:
+        generation, places, plan = cached
+        if generation == relations.generation and places == _places(plan[0]):
             return plan
     generation = relations.generation
     plan = _new_delete_plan(model)  # raises, and caches nothing, when it cannot propagate
-    _delete_plans[model] = (generation, _hosts(plan[0]), plan)
+    setattr(model, "_delete_plan", (generation, _places(plan[0]), plan))  # noqa: B010 - not a declared attribute
     return plan
 
 

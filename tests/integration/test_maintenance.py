@@ -226,3 +226,20 @@ def test_a_value_no_index_can_read_is_reported_and_left_alone(gears: Database) -
     gears.execute("HSET", f"{TAG}:obj:1", "size", "1")
     gears.execute("DEL", f"{TAG}:f:tags:2")
     assert Gear.rebuild_indexes().unreadable_count == 0 and Gear.check_indexes().ok
+
+
+class Badge(Model, namespace="maint"):
+    number: InstanceHash[int] = field(index="range", unique=True)
+
+
+def test_an_unreadable_holder_of_a_unique_value_does_not_stop_the_check(db: Database) -> None:
+    Badge.use_database(db)
+    Badge(number=7)
+    Badge(number=8)
+    tag = "lt:{maint:Badge}"
+    db.execute("HSET", f"{tag}:obj:2", "number", "7")  # pk 2 holds 7 too, behind the index's back
+    db.execute("HSET", f"{tag}:obj:1", "number", "abc")  # and pk 1, still indexed under 7, unreadable
+    report = Badge.check_indexes()
+    assert {(u.field, u.pk) for u in report.unreadable} == {("Badge.number", b"1")}
+    assert [(m.pk, m.value) for m in report.missing] == [(b"2", Badge._fields["number"].index_value(b"7"))]
+    assert report.duplicates == ()  # pk 1's value cannot be read: not counted as a holder

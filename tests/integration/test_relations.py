@@ -364,6 +364,37 @@ def test_a_relation_declared_after_deletes_is_followed_by_the_next_one(db: Datab
     assert list(Pet.collection()) == []  # cascaded: the new relation is known to the delete
 
 
+def test_a_delete_follows_a_database_that_moved_to_another_server(db: Database, server_url: str) -> None:
+    near_db = Database(server_url, retry=no_retry())
+    other = Database.embedded()
+    try:
+        class Dock(Model, namespace=NS):
+            name: InstanceHash[str] = field(default="")
+
+        class Boat(Model, namespace=NS, database=near_db):
+            dock: FK[Dock] = relation(default=None, related_name="boats")
+
+        Dock.use_database(db)
+        Dock().delete()  # a plan computed while both databases are one place
+        dock = Dock()
+        assert other.server is not None
+        near_db.connect(other.server.url)  # the same Database object, on another server now
+        with pytest.raises(ImplementationError, match=r"Boat\.dock points to Dock from another database"):
+            dock.delete()
+    finally:
+        near_db.close()
+        other.close()
+
+
+def test_a_relation_to_self_may_have_a_default_pk(db: Database) -> None:
+    class Node(Model, namespace=NS):
+        parent: FK[Node] = relation(to="self", default=1, related_name="children")
+
+    Node.use_database(db)
+    root = Node()
+    assert root.parent.get() == 1 and Node().parent.instance() == root
+
+
 def test_two_connections_to_one_place_are_one_database(db: Database, server_url: str) -> None:
     again = Database(server_url, retry=no_retry())  # another object, the same server and number
     try:

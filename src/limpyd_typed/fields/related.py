@@ -109,7 +109,9 @@ class RelationField(Field[Scalar, B, V], Generic[B, V]):
         # encodes the default then).
         from ..relations import _find
 
-        return self._target is not None or _find(self) is not None
+        target = self._target or _find(self)
+        # "self": the model is still being built (no pk field yet) until relations.register runs.
+        return target is not None and target is not self.model
 
     def own_codec(self) -> Codec[object]:
         # Bound to this very field object: bind() gives each model's copy its own.

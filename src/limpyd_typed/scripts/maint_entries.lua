@@ -20,9 +20,8 @@ local function holds(pk, e)
   if entries == nil then
     entries = false
     if redis.call("SISMEMBER", pks, pk) == 1 then
-      local ok, found = pcall(entries_of, kind, prefix .. esc_key(pk), slot, how)
       -- A value its index cannot read: its entries are left alone (the instance scan reports it).
-      entries = ok and found or UNREADABLE
+      entries = readable_entries(kind, prefix .. esc_key(pk), slot, how) or UNREADABLE
     end
     held[pk] = entries
   end

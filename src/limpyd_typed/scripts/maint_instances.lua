@@ -28,9 +28,9 @@ local function other_holders(n, s, e, pk)
   local low, high = lex_bounds(e)
   for _, m in ipairs(redis.call("ZRANGEBYLEX", s.idx, low, high, "LIMIT", 0, 16)) do
     local other = member_pk(m, e)
-    if other ~= pk and redis.call("SISMEMBER", KEYS[1], other) == 1
-        and entries_of(s.kind, s.prefix .. esc_key(other), s.slot, s.how)[e] then
-      found[#found + 1] = other
+    if other ~= pk and redis.call("SISMEMBER", KEYS[1], other) == 1 then
+      local held = readable_entries(s.kind, s.prefix .. esc_key(other), s.slot, s.how)
+      if held and held[e] then found[#found + 1] = other end
     end
   end
   local noted = n .. "\0" .. e
@@ -52,11 +52,11 @@ for a = pos, #ARGV do
     local kpk, epk = esc_key(pk), esc_idx(pk)
     for n, s in ipairs(specs) do
       -- A value its index cannot read (or a key of the wrong type): reported, its entries unchecked.
-      local ok, entries = pcall(entries_of, s.kind, s.prefix .. kpk, s.slot, s.how)
-      if not ok then
+      local entries, why = readable_entries(s.kind, s.prefix .. kpk, s.slot, s.how)
+      if not entries then
         unreadable[#unreadable + 1] = n
         unreadable[#unreadable + 1] = pk
-        unreadable[#unreadable + 1] = tostring(entries.err or entries)
+        unreadable[#unreadable + 1] = why
         entries = {}
       end
       for e in pairs(entries) do

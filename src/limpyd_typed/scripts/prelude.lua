@@ -319,6 +319,14 @@ local function entries_of(kind, key, slot, how)
   return entries_from(kind, raw_state(kind, key, slot), how)
 end
 
+-- entries_of, or nil and why when the data cannot be read as indexed (a value its index cannot
+-- order, a key of the wrong type: written outside the library). For the checks, which report it.
+local function readable_entries(kind, key, slot, how)
+  local ok, found = pcall(entries_of, kind, key, slot, how)
+  if ok then return found end
+  return nil, tostring(type(found) == "table" and found.err or found)
+end
+
 -- The command that fills an empty key of each kind with raw values (as raw_state gives them).
 local function fill(kind)
   if kind == "hash" then return "HSET" end
