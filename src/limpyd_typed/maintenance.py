@@ -206,9 +206,6 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
                 batch: int, stale: _Collector[StaleEntry], duplicates: _Duplicates, progress: Progress | None) -> int:
     """Check (and fix) one field's index, page by page; returns how many members were read."""
     bound, read = b"-", 0
-    # Pages are in lex order: a value held by several instances may only straddle two consecutive
-    # pages, so remembering the last one reported is enough to report each once.
-    last_duplicate = b""
     while bound:
         reply = scripts.MAINT_ENTRIES(database, [model._keys.pks, field.index_key], [
             _fix_flag(fix), bound, batch, field.kind, field.key_prefix, field.slot, field.index_form,
@@ -221,11 +218,9 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
         for member, live in zip(flat[::2], flat[1::2]):
             value, _, pk = member.rpartition(b"\x00")
             stale.add(StaleEntry(field.qualname, unescape(value), unescape(pk), live == b"1"))
-        for group in reply[3]:
+        for group in reply[3]:  # a value straddling two pages comes twice: _Duplicates merges it
             parts = replies.bytes_list(group)
-            if parts[0] != last_duplicate:
-                last_duplicate = parts[0]
-                duplicates.add(DuplicateUnique(field.qualname, unescape(parts[0]), tuple(sorted(parts[1:]))))
+            duplicates.add(DuplicateUnique(field.qualname, unescape(parts[0]), tuple(sorted(parts[1:]))))
         if progress:
             progress("entries", replies.integer(reply[1]))
     return read
@@ -241,11 +236,12 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     # the other holders of such a value are found by the index alone.
     scratch = model._keys.scratch()
     keys = [model._keys.pks, *(f.index_key for f in fields), scratch]
-    mode = _fix_flag(fix) if fix or not _is_replica(database) else "r"
+    # The script's modes: "1" fix, "0" check (noting in the scratch set), "r" check writing nothing.
+    mode = "1" if fix else "r" if _is_replica(database) else "0"
     head: list[scripts.ScriptArg] = [mode, len(fields)]
     for f in fields:
         head += [f.kind, f.key_prefix, f.slot, f.index_form, "1" if f.index_mode == 2 else "0"]
-    live, noted = 0, False
+    live = 0
     try:
         for pks in database.scan_members(model._keys.pks, count=batch):
             if pks and fields:
@@ -254,41 +250,28 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
                 live += replies.integer(answer[0])
                 flat = replies.bytes_list(answer[1])
                 for n, entry, pk in zip(flat[::3], flat[1::3], flat[2::3]):
-                    field = fields[int(n) - 1]
-                    noted = noted or (mode == "0" and field.index_mode == 2)
-                    missing.add(MissingEntry(field.qualname, unescape(entry), pk))
+                    missing.add(MissingEntry(fields[int(n) - 1].qualname, unescape(entry), pk))
                 for group in answer[2]:
                     parts = replies.bytes_list(group)
                     duplicates.add(DuplicateUnique(fields[int(parts[0]) - 1].qualname, unescape(parts[1]),
                                                    tuple(sorted(parts[2:]))))
                 flat = replies.bytes_list(answer[3])
                 for n, pk, reason in zip(flat[::3], flat[1::3], flat[2::3]):
-                    unreadable.add(UnreadableValue(fields[int(n) - 1].qualname, pk, _lua_reason(reason)))
+                    unreadable.add(UnreadableValue(fields[int(n) - 1].qualname, pk, scripts.error_reason(reason)))
             elif pks:
                 live += len(pks)
             if progress:
                 progress("instances", len(pks))
         return live
-    except BaseException:
-        noted = noted or mode == "0"  # a failed call may have noted some before failing
-        raise
     finally:
-        if noted:  # the script noted a missing unique entry: it wrote the scratch set
+        if mode == "0":
             database.execute("DEL", scratch)
-
-
-def _lua_reason(message: bytes) -> str:
-    """A script error's own words: "user_script:75: not a stored int value: 'abc' script: ..." ->
-    "not a stored int value: 'abc'"."""
-    text = message.decode(errors="replace").split(" script: ", 1)[0]
-    head, _, rest = text.partition(": ")
-    return rest if head.startswith("user_script:") else text
 
 
 def _is_replica(database: Database) -> bool:
     """Whether the server is a replica (read-only: a check there must write nothing)."""
     role = database.execute("ROLE")
-    return isinstance(role, (list, tuple)) and bool(role) and role[0] in (b"slave", "slave")
+    return isinstance(role, (list, tuple)) and bool(role) and role[0] == b"slave"
 
 
 def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: int,

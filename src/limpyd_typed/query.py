@@ -449,8 +449,7 @@ class Collection(Generic[M, K, R]):
                 raise DoesNotExist(f"{self.model.__name__}: the stored collection {self._stored_key!r} is gone "
                                    "(expired or deleted)") from None
             if "cannot sort" in str(exc):  # a value the sort cannot order: stored so, or in a forged cursor
-                reason = str(exc).split("cannot sort", 1)[1].split(" script:", 1)[0]
-                raise QueryError(f"{self.model.__name__}: cannot sort{reason}") from None
+                raise QueryError(f"{self.model.__name__}: {scripts.error_reason(exc)}") from None
             raise
         assert isinstance(reply, list)
         return cast("list[object]", reply)

@@ -79,8 +79,8 @@ def _written(model: type[Model[Any]], pk: bytes, fields: Sequence[Field[Any, Any
     """The reply of the write script's last command, or the error it reported (nothing written then)."""
     if isinstance(reply, ResponseError):  # the command itself failed, before anything was written
         names = ", ".join(f.qualname for f in fields)
-        reason = str(reply).split(" script: ")[0]  # drop the script's sha and line
-        raise CommandError(f"{names}: Redis refused {commands[-1][0]}: {reason}; nothing was written")
+        raise CommandError(f"{names}: Redis refused {commands[-1][0]}: {scripts.error_reason(reply)}; "
+                           f"nothing was written")
     assert isinstance(reply, list)
     if reply[0] == 1:
         return reply[1] if len(reply) > 1 else None
@@ -169,8 +169,8 @@ def _created(model: type[Model[Any]], template: templates.CreateTemplate, reply:
                            f"{model._decode_pk(reply[2])!r} exists, but no such instance does (written outside "
                            f"the library?): rebuild_indexes() deletes such keys; nothing was written")
     if reply[1] == b"error":
-        reason = reply[2].decode(errors="replace").split(": ", 1)[-1]  # drop the script's name and line
-        raise CommandError(f"{model.__name__}: Redis refused the create: {reason}; nothing was written")
+        raise CommandError(f"{model.__name__}: Redis refused the create: {scripts.error_reason(reply[2])}; "
+                           f"nothing was written")
     field = template.fields[int(reply[2]) - 1]
     raise _uniqueness_error(field, reply[3], reply[4])
 
@@ -181,7 +181,8 @@ def create_instance(model: type[Model[Any]], pk: bytes | None, values: Stored) -
     try:
         reply = scripts.CREATE(model.database, template.keys, [*template.head, *_create_row(template, pk, values)])
     except ResponseError as exc:
-        raise CommandError(f"{model.__name__}: Redis refused the create: {exc}; nothing was written") from None
+        raise CommandError(f"{model.__name__}: Redis refused the create: {scripts.error_reason(exc)}; "
+                           f"nothing was written") from None
     assert isinstance(reply, list)
     return _created(model, template, reply[0])
 
@@ -315,7 +316,8 @@ def _deleted(plan: list[type[Model[Any]]], pk: bytes, reply: object) -> bool:
     """Whether the delete script deleted the instance (False: it did not exist)."""
     model = plan[0]
     if isinstance(reply, Exception):
-        raise CommandError(f"{model.__name__}: Redis refused the delete: {reply}; nothing was deleted")
+        raise CommandError(f"{model.__name__}: Redis refused the delete: {scripts.error_reason(reply)}; "
+                           f"nothing was deleted")
     assert isinstance(reply, list)
     if reply[0] == 1:
         return True

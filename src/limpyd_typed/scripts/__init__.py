@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 ScriptArg = Arg
 
 
+def error_reason(error: object) -> str:
+    """A script error in its own words, without where it was raised: "user_script:75: not a
+    stored int value: 'abc' script: <sha>, on @user_script:75." -> "not a stored int value: 'abc'"."""
+    text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+    text = text.split(" script: ", 1)[0]
+    head, _, rest = text.partition(": ")
+    return rest if head.startswith("user_script:") else text
+
+
 class Script:
     """One Lua script, called with its keys declared and its arguments binary-safe."""
 

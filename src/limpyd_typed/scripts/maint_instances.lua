@@ -7,8 +7,10 @@
 -- on a read-only replica, ARGV[1] = "r": nothing noted, other holders found by the index alone).
 -- KEYS[1] = the model's pks set, KEYS[1 + i] = the index of the i-th field spec, KEYS[2 + F] =
 --   the scratch sorted set.
--- ARGV: fix ("0"|"1"|"r"), F, then F specs of 5: kind, data key prefix (completed by the escaped pk,
---   same hash tag), hash slot or "", normalisation, unique ("0"|"1"); then the pks to check (from SSCAN).
+-- ARGV: mode ("1" fix, "0" check noting in the scratch set, "r" check writing nothing), F, then
+--   F specs of 5: kind, data key prefix (completed by the escaped pk, same hash tag), hash slot or
+--   "", normalisation, unique ("0"|"1"); then the pks to check (from SSCAN).
+-- A value its index cannot read (readable_entries) is reported, its entries left unchecked.
 -- Returns {live pks checked, {missing: spec number, entry, pk ...},
 --   {duplicates (without fix): {spec number, entry, pk, other pks ...} ...},
 --   {unreadable: spec number, pk, error ...}}
