@@ -21,8 +21,8 @@ _LOCATION_SETTINGS = ("host", "port", "unix_socket_path")
 # Commands redis-py has no response callback for, sent by wire.py's shorter path (same reply).
 _SCRIPT_CALLS = frozenset({"EVALSHA", "EVAL"})
 
-# One argument of a Redis command, as redis-py sends it.
-Arg = bytes | str | int | float
+# One argument of a Redis command, as redis-py sends it (wire.py defines it, database.Arg names it).
+Arg = wire.Arg
 
 
 class Route(Protocol):
@@ -150,12 +150,7 @@ class Database:
         """Send several commands in one round trip on the connection itself, bypassing any pipeline."""
         if all(command[0] in _SCRIPT_CALLS for command in commands):
             return wire.call_many(self._connection, commands)
-        pipe = self._connection.pipeline(transaction=False)
-        queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
-        for command in commands:
-            queue(*command)
-        results: list[object] = pipe.execute(raise_on_error=False)
-        return results
+        return wire.slow_many(self._connection, commands)  # redis-py's replies, through its callbacks
 
     def pipeline(self, transaction: bool = True, shared: bool = False) -> Pipeline:
         """A pipeline: ``p.call(person.name.get)`` queues the command and returns a ``Deferred``.

@@ -54,10 +54,7 @@ def inspect_model(model: type[Model[K]], *, database: Database | None = None, ba
     per_field: dict[str, int] = {}
     hashes = other = total = memory = 0
     for names in db.scan_keys(model._keys.pattern, count=batch):
-        pipe = db.connection.pipeline(transaction=False)
-        queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
         for name in names:
-            queue("MEMORY", "USAGE", name)
             parsed = split_key(model._keys, name.decode())
             if parsed is None:
                 other += 1
@@ -65,7 +62,7 @@ def inspect_model(model: type[Model[K]], *, database: Database | None = None, ba
                 hashes += 1
             elif parsed[0] == "f":
                 per_field[parsed[1]] = per_field.get(parsed[1], 0) + 1
-        usages: list[object] = pipe.execute() if names else []
+        usages = db.execute_batch([("MEMORY", "USAGE", name) for name in names]) if names else []
         memory += sum(replies.optional_integer(u) or 0 for u in usages)  # None: deleted meanwhile
         total += len(names)
         if progress:

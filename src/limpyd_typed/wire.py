@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 import redis
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
-# One argument of a Redis command (database.Arg, which imports this module).
+# One argument of a Redis command (database.Arg).
 Arg = bytes | str | int | float
 Packer = Callable[[tuple[Arg, ...]], bytes]
 R = TypeVar("R")
@@ -73,7 +73,7 @@ def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[
     if not commands:
         return []
     if not _plain(client):
-        return _slow_many(client, commands)
+        return slow_many(client, commands)
 
     def read_all(conn: Any) -> list[object]:
         replies: list[object] = []
@@ -85,7 +85,7 @@ def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[
         return replies
 
     packed = b"".join([pack(args) for args in commands])
-    return _on_pooled(client, packed, read_all, lambda: _slow_many(client, commands))
+    return _on_pooled(client, packed, read_all, lambda: slow_many(client, commands))
 
 
 def _read_one(conn: Any) -> object:
@@ -113,7 +113,8 @@ def _slow(client: redis.Redis, args: tuple[Arg, ...]) -> object:
     return execute(*args)
 
 
-def _slow_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
+def slow_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
+    """Several commands in one round trip by redis-py's own pipeline (no transaction); failures in place."""
     pipe = client.pipeline(transaction=False)
     queue: Callable[..., object] = pipe.execute_command  # untyped in redis-py
     for command in commands:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVar, cast, get_args, overload
 
 from .. import replies
 from ..codecs import Codec, CodecError, codec_for
 from ..exceptions import ImplementationError, InvalidValue, shown
 from ..keys import escape_part
+from ..wire import Arg
 
 if TYPE_CHECKING:
-    from ..database import Arg
     from .related import RelationOptions
     from ..writes import Command
     from ..expressions import Attr
@@ -263,7 +263,7 @@ class Field(Generic[T, B, V]):
         return f"<{type(self).__name__} {owner.__name__ if owner else '?'}.{getattr(self, 'name', '?')}>"
 
 
-_WIRE_TYPES: tuple[type[Arg], ...] = (bytes, str, int, float)
+_WIRE_TYPES: tuple[type[Arg], ...] = get_args(Arg)
 
 
 class BoundField(Generic[T]):
