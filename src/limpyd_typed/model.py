@@ -162,8 +162,8 @@ class Model(Generic[PKT]):
 
         Checks everything before anything is sent: unknown or missing fields, invalid values.
         """
-        plan = templates.store(cls)  # computed once per model, not per instance
-        accepted, pk_name = plan.accepted, plan.pk_name
+        template = templates.store_template(cls)  # computed once per model, not per instance
+        accepted, pk_name = template.accepted, template.pk_name
         given_pk: bytes | None = None
         stored: dict[Field[Any, Any, Any], list[bytes]] = {}
         for name, value in values.items():
@@ -176,7 +176,7 @@ class Model(Generic[PKT]):
                 raw = f.values_to_store(value)
                 if raw:
                     stored[f] = raw
-        for name, f in plan.rest:
+        for name, f in template.fillable:
             if name in values:
                 continue
             default = f.stored_default

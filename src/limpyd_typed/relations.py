@@ -84,12 +84,12 @@ def register(model: type[Model[Any]]) -> None:
         if target is not None:
             target = resolve_target(field)
             links.append((field, target, _related_name(field, target, [name for _, t, name in links if t is target])))
-    resolved = [(field, field._target) for field, _, _ in links]
+    previous_targets = [(field, field._target) for field, _, _ in links]
     try:
         for field, _, _ in links:
             field.stored_default  # noqa: B018 - a default waiting for its target: refused now if bad
     except ImplementationError:
-        for field, target in resolved:  # encoding resolved the target: forget a refused one
+        for field, target in previous_targets:  # encoding resolved the target: forget a refused one
             field._target = target
         raise
     linked = {id(field) for field, _, _ in links}

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class CreateTemplate:
     """KEYS and the leading ARGV of create.lua for one model, and its field descriptor numbers."""
 
-    __slots__ = ("keys", "head", "number", "fields")
+    __slots__ = ("keys", "head", "descriptor_of", "fields")
 
     def __init__(self, model: type[Model[Any]]) -> None:
         self.fields: list[Field[Any, Any, Any]] = [f for f in model._fields.values() if not f.is_pk]
@@ -32,13 +32,13 @@ class CreateTemplate:
                 position = len(self.keys)
             self.head += [field.kind, field.key_prefix, field.slot, field.index_mode, position, field.index_form]
         # Descriptor numbers, 1-based as the script counts them.
-        self.number: dict[Field[Any, Any, Any], int] = {f: n for n, f in enumerate(self.fields, 1)}
+        self.descriptor_of: dict[Field[Any, Any, Any], int] = {f: n for n, f in enumerate(self.fields, 1)}
 
 
 class StoreTemplate:
     """What a constructor (or a bulk_create row) of one model accepts, defaults and requires."""
 
-    __slots__ = ("accepted", "pk_name", "rest")
+    __slots__ = ("accepted", "pk_name", "fillable")
 
     def __init__(self, model: type[Model[Any]]) -> None:
         from .fields.pk import AutoPK
@@ -48,7 +48,7 @@ class StoreTemplate:
             name: f for name, f in model._fields.items() if f.options.init and not (f.is_pk and isinstance(f, AutoPK))}
         self.pk_name: str = model._pk_name
         # Fields defaulted, or required, when a constructor does not name them.
-        self.rest: list[tuple[str, Field[Any, Any, Any]]] = [
+        self.fillable: list[tuple[str, Field[Any, Any, Any]]] = [
             (name, f) for name, f in model._fields.items() if not isinstance(f, AutoPK)]
 
 
@@ -65,9 +65,9 @@ def per_model(model: type[Model[Any]], name: str, build: Callable[[type[Model[An
     return found
 
 
-def create(model: type[Model[Any]]) -> CreateTemplate:
+def create_template(model: type[Model[Any]]) -> CreateTemplate:
     return per_model(model, "_create_template", CreateTemplate)
 
 
-def store(model: type[Model[Any]]) -> StoreTemplate:
+def store_template(model: type[Model[Any]]) -> StoreTemplate:
     return per_model(model, "_store_template", StoreTemplate)

@@ -148,10 +148,10 @@ Stored = Mapping["Field[Any, Any, Any]", list[bytes]]
 
 def _create_row(template: templates.CreateTemplate, pk: bytes | None, values: Stored) -> list[scripts.ScriptArg]:
     """The ARGV of one row of the create script (after the model's template head)."""
-    number = template.number
+    descriptor_of = template.descriptor_of
     args: list[scripts.ScriptArg] = ["auto" if pk is None else "given", pk or b"", len(values)]
     for field, stored in values.items():
-        args += [number[field], len(stored), *stored]
+        args += [descriptor_of[field], len(stored), *stored]
     return args
 
 
@@ -177,7 +177,7 @@ def _created(model: type[Model[Any]], template: templates.CreateTemplate, reply:
 
 def create_instance(model: type[Model[Any]], pk: bytes | None, values: Stored) -> bytes:
     """Create an instance with its field values and index entries; returns its pk."""
-    template = templates.create(model)
+    template = templates.create_template(model)
     try:
         reply = scripts.CREATE(model.database, template.keys, [*template.head, *_create_row(template, pk, values)])
     except ResponseError as exc:
@@ -200,7 +200,7 @@ def create_instances(model: type[Model[Any]], rows: Sequence[tuple[bytes | None,
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     _refuse_shared_uniques(model, rows)
-    template = templates.create(model)
+    template = templates.create_template(model)
     created: list[bytes] = []
     for start in range(0, len(rows), batch_size):
         batch = rows[start:start + batch_size]

@@ -128,7 +128,7 @@ def test_the_create_script_checks_the_rows_of_one_call_against_each_other(db: Da
     # bulk_create refuses such rows before sending them; the script does not rely on it.
     from limpyd_typed import scripts, templates, writes
 
-    template = templates.create(City)
+    template = templates.create_template(City)
     rows = [City._to_store({"name": "same", "country": "FR"}), City._to_store({"name": "same", "country": "DE"}),
             City._to_store({"name": "other", "country": "DE"})]
     args = list(template.head)

@@ -14,7 +14,8 @@
 -- carry the same hash tag as KEYS[1], so they live in the same cluster slot.
 -- Returns one reply per row: the pk created | {0, "exists", pk} | {0, "unique", descriptor, raw
 --   value, holder pk} | {0, "error", message} (a value the index cannot read: nothing written) |
---   {0, "stray", pk, key} (a data key of the new instance exists already: nothing written)
+--   {0, "stray", pk, key} (a data key of the new instance exists already: nothing written, but
+--   an auto pk was taken from the counter)
 --
 -- Cost: in a script every table and every new string is an allocation, which costs more than a
 -- command; so a descriptor is read from ARGV where it lies (descriptor i at ARGV[desc(i)]), and

@@ -248,7 +248,7 @@ end
 local function norm(v, how)
   if how == "" then return v end
   if how == "float" then return norm_float(v) end
-  -- "sort:<type>": the order-preserving bytes of a range index (sortable(), below; sortable.py).
+  -- "sort:<type>": the order-preserving bytes of a range index (sortable(), above; sortable.py).
   if string.sub(how, 1, 5) == "sort:" then return sortable(v, string.sub(how, 6)) end
   return v
 end

@@ -3,7 +3,7 @@
 -- ARGV: the tree in prefix notation (planner.py documents it), then
 --   sort: mode ("pk" | "islot" | "string"), key prefix, hash slot, value order, desc "1"/"0", pk order
 --   (orders: "int" exact decimal integers, "float" numbers, "decimal"/"datetime" exact by value
---   through sortable(), "bytes"; ties are ordered by pk)
+--   through sortable(), "bytes"; ties are ordered by pk, then by the pk's bytes)
 --   slice: start, stop, step ("" for None), then "count" to only count, "bare" to leave pks out of
 --   the results (values only), or "",
 --   then the fields to read for each result: a count of arguments, then groups of them (below:

@@ -3,7 +3,7 @@
 -- ARGV[1] = pk; ARGV[2] = F, the number of field specs, then F specs of 7+ values:
 --   kind (string|islot|hash|set|list|zset), data key position, hash slot (islot) or "",
 --   index mode (0 none, 1 indexed, 2 unique), index key position (0 when not indexed),
---   value normalisation for the index ("float" or ""),
+--   value normalisation for the index ("float", "sort:<type>" or ""),
 --   S then S members (set, zset) or sub-keys (hash): the only ones the commands can change, so
 --   only they are read before and after; S = -1: the commands may change anything, read it all.
 -- then C, the number of commands, each as: argc, command, key position, args...
@@ -13,10 +13,10 @@ local pk = ARGV[1]
 if redis.call("SISMEMBER", KEYS[1], pk) == 0 then return {0, "missing"} end
 
 -- The most common write, without a table: one single-valued field (string, instance-hash slot),
--- indexed but not unique nor float, given its new value by one SET or HSET (ARGV = pk, 1, the
+-- indexed but not unique, given its new value by one SET or HSET (ARGV = pk, 1, the
 -- spec at 3..9 with no scope, 1 command at 11..). In a script, tables and closures cost more than
 -- the commands; the general path below builds a dozen. Same reads, writes and replies.
-if ARGV[2] == "1" and ARGV[6] == "1" and ARGV[8] ~= "float" and ARGV[9] == "-1" and ARGV[10] == "1"
+if ARGV[2] == "1" and ARGV[6] == "1" and ARGV[9] == "-1" and ARGV[10] == "1"
     and ARGV[13] == ARGV[4] then
   local kind, cmd, argc = ARGV[3], ARGV[12], #ARGV - 11
   local islot = kind == "islot" and cmd == "HSET" and argc == 4 and ARGV[14] == ARGV[5]
@@ -150,12 +150,12 @@ if not any_index then return {1, reply} end
 
 for _, spec in ipairs(specs) do
   if spec.mode > 0 then
+    -- follow() knows what single-valued specs hold; a multi-valued one is read again.
     local known = spec.known
-    if known == nil then
-      spec.new = spec.old -- no command touched it
-      if not spec.single then spec.new = entries(spec, read(spec)) end
-    elseif known == UNKNOWN then
+    if not spec.single or known == UNKNOWN then
       spec.new = entries(spec, read(spec))
+    elseif known == nil then
+      spec.new = spec.old -- no command touched it
     else
       spec.new = entries(spec, known)
     end
