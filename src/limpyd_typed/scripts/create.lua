@@ -47,9 +47,7 @@ end
 
 -- The index entry of a single-valued field's value v (descriptor at ARGV[d]).
 local function entry_of(d, v)
-  local how = ARGV[d + 5]
-  if how ~= "" then v = norm(v, how) end
-  return esc_idx(v)
+  return index_entry(v, ARGV[d + 5])
 end
 
 -- The holder of entry e of the unique index of descriptor d, in this call or stored, or nil.

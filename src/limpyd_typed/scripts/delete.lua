@@ -46,7 +46,7 @@ local function read_one(base, p)
         local v = redis.call("GET", key)
         if v then
           entries[#entries + 1] = idx
-          entries[#entries + 1] = esc_idx(norm(v, ARGV[fp + 4])) .. member
+          entries[#entries + 1] = index_entry(v, ARGV[fp + 4]) .. member
         end
       else
         for e in pairs(entries_of(kind, key, ARGV[fp + 2], ARGV[fp + 4])) do
@@ -62,7 +62,7 @@ local function read_one(base, p)
       local v = values[i]
       if v then
         entries[#entries + 1] = ARGV[fp + 3]
-        entries[#entries + 1] = esc_idx(norm(v, ARGV[fp + 4])) .. member
+        entries[#entries + 1] = index_entry(v, ARGV[fp + 4]) .. member
       end
     end
   end

@@ -253,6 +253,11 @@ local function norm(v, how)
   return v
 end
 
+-- The index entry of a stored single value under a normalisation (Field.index_value, in Lua).
+local function index_entry(v, how)
+  return esc_idx(norm(v, how))
+end
+
 -- The pk of an instance other than epk holding entry e in unique index idx, or nil. An escaped
 -- pk never contains a NUL byte, so epk = "\0" means "any instance" (one being created).
 local NO_PK = "\0"
@@ -264,6 +269,14 @@ local function unique_holder(idx, e, epk)
     if holder ~= epk then return unesc_idx(holder) end
   end
   return nil
+end
+
+-- Move the one entry of a single-valued field in index idx from old to new (false: none) for the
+-- instance epk.
+local function move_entry(idx, old, new, epk)
+  if old == new then return end
+  if old then redis.call("ZREM", idx, old .. "\0" .. epk) end
+  if new then redis.call("ZADD", idx, 0, new .. "\0" .. epk) end
 end
 
 -- Move index idx from the entries in old to the entries in new for the instance epk.
@@ -304,13 +317,13 @@ end
 local function entries_from(kind, raw, how)
   local out = {}
   if kind == "string" or kind == "islot" then
-    if raw then out[esc_idx(norm(raw, how))] = true end
+    if raw then out[index_entry(raw, how)] = true end
   elseif kind == "hash" then
-    for i = 1, #raw, 2 do out[esc_idx(raw[i]) .. "\0" .. esc_idx(norm(raw[i + 1], how))] = true end
+    for i = 1, #raw, 2 do out[esc_idx(raw[i]) .. "\0" .. index_entry(raw[i + 1], how)] = true end
   elseif kind == "zset" then
-    for i = 2, #raw, 2 do out[esc_idx(norm(raw[i], how))] = true end
+    for i = 2, #raw, 2 do out[index_entry(raw[i], how)] = true end
   else
-    for i = 1, #raw do out[esc_idx(norm(raw[i], how))] = true end
+    for i = 1, #raw do out[index_entry(raw[i], how)] = true end
   end
   return out
 end
@@ -378,9 +391,9 @@ local function scoped_entries_from(kind, state, how)
   for m, v in pairs(state) do
     if v then
       if kind == "hash" then
-        out[esc_idx(m) .. "\0" .. esc_idx(norm(v, how))] = true
+        out[esc_idx(m) .. "\0" .. index_entry(v, how)] = true
       else
-        out[esc_idx(norm(m, how))] = true
+        out[index_entry(m, how)] = true
       end
     end
   end

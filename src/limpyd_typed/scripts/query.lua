@@ -205,7 +205,7 @@ local function in_range(node, pk)
   end
   local known = verdicts[v]
   if known ~= nil then return known end
-  local m = esc_idx(norm(v, node.how)) .. "\0" .. esc_idx(pk)
+  local m = index_entry(v, node.how) .. "\0" .. esc_idx(pk)
   local inside = true
   if node.low == "+" or node.high == "-" then
     inside = false

@@ -26,14 +26,10 @@ if ARGV[2] == "1" and ARGV[6] == "1" and ARGV[9] == "-1" and ARGV[10] == "1"
     local old
     if islot then old = redis.call("HGET", key, ARGV[5]) else old = redis.call("GET", key) end
     -- Both entries before the write: a value its index cannot read raises with nothing written.
-    local eold, enew = old and esc_idx(norm(old, how)), esc_idx(norm(new, how))
+    local eold, enew = old and index_entry(old, how), index_entry(new, how)
     local reply
     if islot then reply = redis.call("HSET", key, ARGV[5], new) else reply = redis.call("SET", key, new) end
-    if eold ~= enew then
-      local epk = esc_idx(pk)
-      if eold then redis.call("ZREM", idx, eold .. "\0" .. epk) end
-      redis.call("ZADD", idx, 0, enew .. "\0" .. epk)
-    end
+    move_entry(idx, eold, enew, esc_idx(pk))
     return {1, reply}
   end
 end
@@ -71,7 +67,7 @@ local function read(spec)
   return raw_state(spec.kind, spec.key, spec.slot)
 end
 local function entries(spec, raw)
-  if spec.single then return raw and esc_idx(norm(raw, spec.how)) or false end
+  if spec.single then return raw and index_entry(raw, spec.how) or false end
   if spec.scope then return scoped_entries_from(spec.kind, raw, spec.how) end
   return entries_from(spec.kind, raw, spec.how)
 end
@@ -199,9 +195,8 @@ for _, spec in ipairs(specs) do
   if spec.mode > 0 then
     if not spec.single then
       reindex(spec.idx, spec.old, spec.new, epk)
-    elseif spec.new ~= spec.old then
-      if spec.old then redis.call("ZREM", spec.idx, spec.old .. "\0" .. epk) end
-      if spec.new then redis.call("ZADD", spec.idx, 0, spec.new .. "\0" .. epk) end
+    else
+      move_entry(spec.idx, spec.old, spec.new, epk)
     end
   end
 end
