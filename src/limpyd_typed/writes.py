@@ -307,9 +307,14 @@ def _stored_fields(model: type[Model[Any]]) -> list[Field[Any, Any, Any]]:
 
 def _delete_keys(model: type[Model[Any]], pk_key: str) -> list[str]:
     """The KEYS of the delete script: the pks set, the instance's data keys, its model's index keys."""
+    pks, prefixes, index_keys = templates.per_model(model, "_delete_key_parts", _delete_key_parts)
+    return [pks, *(prefix + pk_key for prefix in prefixes), *index_keys]
+
+
+def _delete_key_parts(model: type[Model[Any]]) -> tuple[str, list[str], list[str]]:
     stored = _stored_fields(model)
-    data = dict.fromkeys(f.key_prefix + pk_key for f in stored)  # InstanceHash fields share one key
-    return [model._keys.pks, *data, *(f.index_key for f in stored if f.index_key)]
+    prefixes = list(dict.fromkeys(f.key_prefix for f in stored))  # InstanceHash fields share one key
+    return model._keys.pks, prefixes, [f.index_key for f in stored if f.index_key]
 
 
 def _deleted(plan: list[type[Model[Any]]], pk: bytes, reply: object) -> bool:
