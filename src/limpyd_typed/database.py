@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -80,6 +81,7 @@ class Database:
         self._connect(url, redis_kwargs)
         self._models: dict[tuple[str, str], type[Model[Any]]] = {}
         self.server: EmbeddedServer | None = None
+        _open.add(self)
 
     @classmethod
     def embedded(cls, path: str | os.PathLike[str] | None = None) -> Database:
@@ -189,18 +191,25 @@ class Database:
         self._connection = _client(url, redis_kwargs)
         # Read once: relation writes compare locations on every value they encode.
         settings = self._connection.connection_pool.connection_kwargs
-        self._location: tuple[object, ...] = tuple(settings.get(name) for name in ("host", "port", "path", "db"))
+        # Normalised as redis-py defaults them: "redis://localhost" is "redis://localhost:6379/0".
+        path = settings.get("path")
+        host, port = (None, None) if path else (settings.get("host") or "localhost", int(settings.get("port") or 6379))
+        self._location: tuple[object, ...] = (host, port, path, int(settings.get("db") or 0))
 
     def close(self) -> None:
         """Close the connection, and stop the embedded server if this database started one."""
         self._connection.close()
+        _open.discard(self)
         if self.server is not None:
             self.server.stop()
 
     def _register(self, model: type[Model[Any]]) -> None:
         key = (model.namespace, model.__name__)
-        existing = self._models.get(key)
-        if existing is not None and existing is not model:
+        # Two Database objects on one place (two modules each calling Database()) share every key:
+        # a model name is taken for all of them.
+        same_place = [d for d in list(_open) if d is self or d.location == self.location]
+        existing = next((d._models[key] for d in same_place if d._models.get(key) not in (None, model)), None)
+        if existing is not None:
             where = f"namespace {model.namespace!r}" if model.namespace else "the default namespace"
             raise ImplementationError(
                 f"two models named {model.__name__} in {where} of one database "
@@ -220,6 +229,10 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self._connection!r})"
+
+
+# The databases not closed: a model name is checked against those on the same place.
+_open: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 def one_place(first: Database | None, second: Database | None) -> bool:

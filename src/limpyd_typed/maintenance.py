@@ -25,7 +25,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from redis.exceptions import ResponseError
+
 from . import replies, scripts
+from .exceptions import CommandError
 from .indexes import unescape
 from .keys import split_key
 
@@ -207,7 +210,7 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
     """Check (and fix) one field's index, page by page; returns how many members were read."""
     bound, read = b"-", 0
     while bound:
-        reply = scripts.MAINT_ENTRIES(database, [model._keys.pks, field.index_key], [
+        reply = _maintenance_call(scripts.MAINT_ENTRIES, database, field.qualname, [model._keys.pks, field.index_key], [
             _fix_flag(fix), bound, batch, field.kind, field.key_prefix, field.slot, field.index_form,
             "1" if field.index_mode == 2 else "0",
         ])
@@ -245,7 +248,8 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     try:
         for pks in database.scan_members(model._keys.pks, count=batch):
             if pks and fields:
-                answer = scripts.MAINT_INSTANCES(database, keys, [*head, *pks])
+                answer = _maintenance_call(scripts.MAINT_INSTANCES, database, f"{model.__name__} indexes", keys,
+                                           [*head, *pks])
                 assert isinstance(answer, list)
                 live += replies.integer(answer[0])
                 flat = replies.bytes_list(answer[1])
@@ -266,6 +270,17 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     finally:
         if mode == "0":
             database.execute("DEL", scratch)
+
+
+def _maintenance_call(script: scripts.Script, database: Database, what: str,
+                      keys: list[str], args: list[scripts.ScriptArg]) -> object:
+    """A check script's reply; a key it cannot read (an index of the wrong type, written by hand)
+    is a CommandError naming what was checked (a field, or a model's indexes), not a bare Redis error."""
+    try:
+        return script(database, keys, args)
+    except ResponseError as exc:
+        raise CommandError(f"{what}: the check could not read a key ({', '.join(keys[1:])}): "
+                           f"{scripts.error_reason(exc)}") from None
 
 
 def _is_replica(database: Database) -> bool:
@@ -304,6 +319,9 @@ def scan(model: type[Model[K]], *, fix: bool, database: Database | None = None, 
     if batch < 1:
         raise ValueError(f"{model.__name__}: batch must be at least 1, got {batch}")
     db = database or model.database
+    if fix and _is_replica(db):
+        raise CommandError(f"{model.__name__}.rebuild_indexes: the server is a read-only replica; "
+                           f"rebuild on its primary (check_indexes runs here)")
     stale: _Collector[StaleEntry] = _Collector(keep)
     missing: _Collector[MissingEntry] = _Collector(keep)
     duplicates = _Duplicates(keep)

@@ -95,13 +95,14 @@ class Model(Generic[PKT]):
         cls._database_is_own = "database" in cls.__dict__
         # abstract is never inherited: a subclass of an abstract base is concrete unless it says so.
         cls.abstract = bool(abstract if abstract is not None else cls.__dict__.get("abstract", False))
-        if not isinstance(cls.namespace, str):
-            raise ImplementationError(f"{cls.__name__}.namespace must be a str, got {cls.namespace!r}")
-        cls._build_fields()
-        hosted = not cls.abstract and getattr(cls, "database", None) is not None
-        if hosted:
-            cls.database._register(cls)
+        hosted = False
         try:
+            if not isinstance(cls.namespace, str):
+                raise ImplementationError(f"{cls.__name__}.namespace must be a str, got {cls.namespace!r}")
+            cls._build_fields()
+            if not cls.abstract and getattr(cls, "database", None) is not None:
+                cls.database._register(cls)
+                hosted = True
             relations.register(cls)
         except ImplementationError:
             # A refused class leaves no trace: it may be declared again, fixed. (It lingers among
@@ -345,17 +346,36 @@ class Model(Generic[PKT]):
         """Move this model and the subclasses taking their database from it to ``database``;
         None: back to inheriting the database of its base (what the testing plugin undoes)."""
         moving = [m for m in _hosted_with(cls) if not m.abstract]
-        for model in moving:
-            if getattr(model, "database", None) is not None:
+        before = [(m, getattr(m, "database", None)) for m in moving]
+        own, was_own = cls.__dict__.get("database"), cls._database_is_own
+        for model, host in before:
+            if host is not None:
+                host._unregister(model)
+        cls._set_database(database)
+        registered: list[type[Model[Any]]] = []
+        try:
+            for model in moving:
+                if getattr(model, "database", None) is not None:
+                    model.database._register(model)
+                    registered.append(model)
+        except ImplementationError:  # refused (a model of that name there): everything as it was
+            for model in registered:
                 model.database._unregister(model)
+            cls._set_database(own)
+            cls._database_is_own = was_own
+            for model, host in before:
+                if host is not None:
+                    host._register(model)
+            raise
+
+    @classmethod
+    def _set_database(cls, database: Database | None) -> None:
+        """Give this class its own database, or (None) let it inherit its base's."""
         if database is not None:
             cls.database = database
         elif "database" in cls.__dict__:
             del cls.database
         cls._database_is_own = database is not None
-        for model in moving:
-            if getattr(model, "database", None) is not None:
-                model.database._register(model)
 
     def delete(self) -> None:
         """Delete the instance: all its fields and index entries, atomically."""

@@ -21,7 +21,7 @@ from typing_extensions import Self, TypeVar
 
 from . import replies, scripts
 from .database import Arg
-from .exceptions import DoesNotExist, QueryError
+from .exceptions import CommandError, DoesNotExist, QueryError
 from .expressions import Attr, Condition, Selectable
 from .fields.base import BoundField, Field
 from .planner import Plan, Planner, condition_from_keyword
@@ -450,7 +450,8 @@ class Collection(Generic[M, K, R]):
                                    "(expired or deleted)") from None
             if "cannot sort" in str(exc):  # a value the sort cannot order: stored so, or in a forged cursor
                 raise QueryError(f"{self.model.__name__}: {scripts.error_reason(exc)}") from None
-            raise
+            # A key of the wrong type written by hand, a store on a read-only replica...
+            raise CommandError(f"{self.model.__name__}: Redis refused the query: {scripts.error_reason(exc)}") from None
         assert isinstance(reply, list)
         return cast("list[object]", reply)
 

@@ -96,8 +96,12 @@ def register(model: type[Model[Any]]) -> None:
     _pending[:] = [f for f in [*_pending, *own] if id(f) not in linked]
     for field, target, name in links:
         field._target = target
+        replaced = getattr(target, name, None)
         setattr(target, name, Related(field))
-        _inbound.setdefault(target, []).append(field)
+        fields = _inbound.setdefault(target, [])
+        if isinstance(replaced, Related) and replaced.field is not None and replaced.field in fields:
+            fields.remove(replaced.field)  # a model declared again (see _redeclares)
+        fields.append(field)
     if links:
         global generation
         generation += 1
@@ -120,10 +124,20 @@ def _related_name(field: RelationField[Any, Any], target: type[Model[Any]], take
     existing = getattr(target, name, None)
     if (name in target._fields or name in _reserved_names() or name in taken
             or (existing is not None and not isinstance(existing, Related))
-            or (isinstance(existing, Related) and existing.field is not None and existing.field is not field)):
+            or (isinstance(existing, Related) and existing.field is not None and existing.field is not field
+                and not _redeclares(field, existing.field))):
         raise ImplementationError(f"{field.qualname}: related_name {name!r} clashes with {target.__name__}.{name}; "
                                   f"give the relation another related_name")
     return name
+
+
+def _redeclares(field: RelationField[Any, Any], previous: RelationField[Any, Any]) -> bool:
+    """Whether ``field`` is ``previous`` declared again: the same field of a model of the same
+    module, name and namespace (a function declaring its models, called again; a notebook cell run
+    again). The new declaration takes the reverse accessor over."""
+    new, old = field.model, previous.model
+    return (field.name == previous.name and new is not old and new.__module__ == old.__module__
+            and new.__qualname__ == old.__qualname__ and new.namespace == old.namespace)
 
 
 def inbound(model: type[Model[Any]]) -> list[RelationField[Any, Any]]:

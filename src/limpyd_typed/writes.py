@@ -211,8 +211,8 @@ def create_instances(model: type[Model[Any]], rows: Sequence[tuple[bytes | None,
         reply = scripts.CREATE.many(model.database, [(template.keys, args)])[0]
         if isinstance(reply, Exception):  # a command of the script failed (a key of the wrong type)
             raise BulkCreateError(f"{model.__name__}.bulk_create: Redis refused the batch of rows {start} to "
-                                  f"{start + len(batch) - 1}: {reply}; rows of it before the failing one may "
-                                  f"be written ({len(created)} created before it)",
+                                  f"{start + len(batch) - 1}: {scripts.error_reason(reply)}; rows of it before "
+                                  f"the failing one may be written ({len(created)} created before it)",
                                   created=[model._decode_pk(pk) for pk in created])
         assert isinstance(reply, list)
         failures: list[str] = []

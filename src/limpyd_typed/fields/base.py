@@ -7,9 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVar, cast, get_args, overload
 
+from redis.exceptions import ResponseError
+
 from .. import replies
 from ..codecs import Codec, CodecError, codec_for
-from ..exceptions import ImplementationError, InvalidValue, shown
+from ..exceptions import CommandError, ImplementationError, InvalidValue, shown
 from ..keys import escape_part
 from ..wire import Arg
 
@@ -282,7 +284,10 @@ class BoundField(Generic[T]):
 
     def _read(self, command: str, *args: Arg) -> object:
         """Run one read command on this field's key (the single funnel of field reads)."""
-        return self._instance.database.execute(command, self.key, *self._wire_args(command, args))
+        try:
+            return self._instance.database.execute(command, self.key, *self._wire_args(command, args))
+        except ResponseError as exc:  # arguments Redis refuses ("abc" as a score bound...)
+            raise CommandError(f"{self._field.qualname}: Redis refused {command}: {exc}") from None
 
     def _write(self, command: str, *args: Arg, scope: Sequence[bytes] | None = None) -> object:
         """Run one write command on this field through the write script (index kept exact).

@@ -17,7 +17,7 @@ from typing_extensions import TypeVar
 from .. import replies
 from ..codecs import Codec, CodecError, Scalar
 from ..database import one_place
-from ..exceptions import InvalidValue, shown
+from ..exceptions import ImplementationError, InvalidValue, shown
 from .base import MISSING, BoundField, Field, FieldOptions
 from .list import BoundList
 from .set import BoundSet
@@ -262,7 +262,12 @@ class BoundM2M(BoundRelation[M_co]):
     def collection(self: BoundM2M[Model[P]], *conditions: Condition[M_co], **filters: object) -> Collection[M_co, P, P]:
         """A collection of the related instances (their pks), filtered as ``filter()`` does; chain
         ``.filter()``, ``.sort()``, ``.instances()`` as on any collection."""
-        collection = self._field.target.collection().filter(*conditions, **filters).intersect(self.key)
+        target = self._field.target
+        if not one_place(getattr(target, "database", None), self._instance.database):
+            # The query runs on the target's database: this field's key is not there.
+            raise ImplementationError(f"{self._field.qualname}: {target.__name__} is hosted on another database: "
+                                      f"a relation stays within one database")
+        collection = target.collection().filter(*conditions, **filters).intersect(self.key)
         return cast("Collection[M_co, P, P]", collection)
 
     def __call__(self: BoundM2M[Model[P]], *conditions: Condition[M_co], **filters: object) -> Collection[M_co, P, P]:

@@ -110,22 +110,31 @@ end
 
 local slots = {} -- the instance hash's sub-keys and values of a row, reused from row to row
 
--- A data key of the row at ARGV[at] that exists already (for the pk escaped kpk), or nil. A new
--- instance's keys cannot exist unless written outside the library (orphans): merged with the new
--- values they would leave the index short, and a key of another type would fail a command midway.
-local function stray_key(at, kpk)
-  local p, hash_seen = at + 3, false
-  for _ = 1, tonumber(ARGV[at + 2]) do
-    local d, n = desc(tonumber(ARGV[p])), tonumber(ARGV[p + 1])
-    local kind = ARGV[d]
-    if (kind == "islot" and not hash_seen) or kind == "string" or (kind ~= "islot" and n > 0) then
-      hash_seen = hash_seen or kind == "islot"
-      local key = ARGV[d + 1] .. kpk
-      if redis.call("EXISTS", key) == 1 then return key end
+-- The model's data key prefixes, each once (InstanceHash fields share the instance hash).
+local prefixes = {}
+do
+  local seen = {}
+  for i = 1, tonumber(ARGV[1]) do
+    local prefix = ARGV[desc(i) + 1]
+    if not seen[prefix] then
+      seen[prefix] = true
+      prefixes[#prefixes + 1] = prefix
     end
-    p = p + 2 + n
   end
-  return nil
+end
+local data_keys = {} -- a row's data keys, reused from row to row
+
+-- A data key of the new instance kpk that exists already, or nil: any field's, given in the row or
+-- not. A new instance's keys cannot exist unless written outside the library (orphans): merged with
+-- the new values they would leave the index short, and a key of another type would fail a command
+-- midway. One EXISTS for all of them.
+local function stray_key(kpk)
+  if #prefixes == 0 then return nil end -- a model of a pk alone
+  for i, prefix in ipairs(prefixes) do data_keys[i] = prefix .. kpk end
+  if redis.call("EXISTS", unpack(data_keys)) == 0 then return nil end
+  for _, key in ipairs(data_keys) do
+    if redis.call("EXISTS", key) == 1 then return key end
+  end
 end
 
 -- Write the checked row at ARGV[at]: its data keys and index entries; its pk comes last.
@@ -137,7 +146,7 @@ local function write(at, auto, pk)
     until not (many and added[pk]) and redis.call("SISMEMBER", KEYS[1], pk) == 0
   end
   local kpk = esc_key(pk)
-  local stray = stray_key(at, kpk)
+  local stray = stray_key(kpk)
   if stray then return {0, "stray", pk, stray} end
   local member = "\0" .. esc_idx(pk)
   local nslots, hash_key = 0, nil
