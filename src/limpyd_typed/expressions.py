@@ -59,10 +59,11 @@ class Condition(Generic[M]):
 
 
 class Selectable(Protocol[M_co, T_co]):
-    """A field attribute of model ``M_co`` holding ``T_co``, as values_list() reads it.
+    """A single-value field attribute of model ``M_co`` holding ``T_co``, as values_list() reads it.
 
     Covariant, unlike Attr: mypy then infers ``values_list(Person.name)`` as well from context
-    (``rows: list[tuple[str | None]] = list(...)``) as without.
+    (``rows: list[tuple[str | None]] = list(...)``) as without. (So a subclass's attribute passes
+    for its base's here: values_list() refuses it at run time.)
     """
 
     @property

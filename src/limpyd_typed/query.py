@@ -222,7 +222,7 @@ class Collection(Generic[M, K, R]):
         clone._add(conditions, {})
         return clone
 
-    def sort(self, by: str | Attr[M, Any] | None = None, *, by_score: object = None,
+    def sort(self, by: str | Selectable[M, Any] | None = None, *, by_score: object = None,
              alpha: bool = False, desc: bool = False) -> Self:
         """Sorted by a single-value field (``"-name"`` or ``desc=True`` for descending), or by score.
 
@@ -245,7 +245,7 @@ class Collection(Generic[M, K, R]):
             f = by.field
             if f.model is not self.model:
                 raise QueryError(f"cannot sort {self.model.__name__} by {f.qualname}")
-        else:
+        elif isinstance(by, str):
             name = by
             if name.startswith("-"):
                 name, desc = name[1:], not desc
@@ -253,6 +253,8 @@ class Collection(Generic[M, K, R]):
             if found is None:
                 raise QueryError(f"{self.model.__name__} has no field {name!r} to sort by")
             f = found
+        else:
+            raise QueryError(f"sort() takes a field attribute or name, got {by!r}")
         if f.multi:
             raise QueryError(f"cannot sort by {f.qualname}: it holds several values")
         clone._sort = _Sort(_field_read(f), alpha, desc)

@@ -38,7 +38,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from limpyd_typed import Attr, Collection, Condition, Database, Hash, InstanceHash, Model, Set, String, field
+from limpyd_typed import Collection, Condition, Database, Hash, InstanceHash, Model, Set, String, ValueAttr, field
 
 
 class QPerson(Model, namespace="qprop"):
@@ -275,8 +275,8 @@ KEYWORDS = st.lists(leaves(typed=False), max_size=2, unique_by=lambda leaf: keyw
 
 # -- the library's form of a query --------------------------------------------------------------
 
-def attr(name: str) -> Attr[QPerson, Any]:
-    found: Attr[QPerson, Any] = getattr(QPerson, name)
+def attr(name: str) -> ValueAttr[QPerson, Any]:
+    found: ValueAttr[QPerson, Any] = getattr(QPerson, name)
     return found
 
 
