@@ -7,7 +7,8 @@ spelled out from a model's namespace and class name, index members from the esca
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pytest
@@ -112,3 +113,14 @@ def assert_deleted_instance_refuses(db: Database, bike: I, write: Callable[[I], 
         write(bike)
     assert "Bike" in str(caught.value)
     assert snapshot(db) == before
+
+
+@contextmanager
+def read_only_replica(db: Database) -> Iterator[None]:
+    """The server made a read-only replica for the block (of a primary that does not answer: its data
+    is kept), then a primary again."""
+    db.execute("REPLICAOF", "127.0.0.1", "1")
+    try:
+        yield
+    finally:
+        db.execute("REPLICAOF", "NO", "ONE")

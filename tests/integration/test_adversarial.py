@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from limpyd_typed import FK, PK, Collection, Database, InstanceHash, List, Model, Related, field, relation
+from tests.integration.support import read_only_replica
 
 
 # -- 1. page() loses results whose pks differ but compare equal in the pk order ----------------
@@ -186,11 +187,8 @@ class Acct(Model[str], namespace="adv7"):
 def test_check_indexes_runs_on_a_read_only_replica(db: Database) -> None:
     Acct.use_database(db)
     Acct(id="a", email="x")  # healthy data: nothing to note in a scratch set
-    db.execute("REPLICAOF", "127.0.0.1", "1")  # a read-only replica (its primary unreachable: data kept)
-    try:
-        assert Acct.check_indexes().ok  # passed before 07f633f
-    finally:
-        db.execute("REPLICAOF", "NO", "ONE")
+    with read_only_replica(db):
+        assert Acct.check_indexes().ok
 
 
 def test_check_indexes_reports_missing_unique_entries_on_a_read_only_replica(db: Database) -> None:
@@ -199,11 +197,8 @@ def test_check_indexes_reports_missing_unique_entries_on_a_read_only_replica(db:
     Acct(id="b", email="y")
     db.execute("HSET", Acct._keys.instance_hash(b"b"), Acct._fields["email"].slot, "x")  # behind the index's back
     db.execute("DEL", Acct._fields["email"].index_key)  # no entry left: both holders of x unindexed
-    db.execute("REPLICAOF", "127.0.0.1", "1")
-    try:
+    with read_only_replica(db):
         report = Acct.check_indexes()
-    finally:
-        db.execute("REPLICAOF", "NO", "ONE")
     assert sorted((m.pk, m.value) for m in report.missing) == [(b"a", b"x"), (b"b", b"x")]
     assert report.duplicates == ()  # found by the index alone on a replica: none indexed, none seen
 

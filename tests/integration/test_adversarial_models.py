@@ -32,7 +32,7 @@ from limpyd_typed import (
     field,
     relation,
 )
-from tests.integration.support import snapshot
+from tests.integration.support import read_only_replica, snapshot
 
 NS = "adv3f"
 
@@ -111,24 +111,18 @@ def test_rebuild_indexes_on_a_read_only_replica_raises_a_library_error(db: Datab
     Crate.use_database(db)
     Crate(id="a", label="x")
     db.execute("ZREM", _index("label"), b"x\x00a")  # something to repair
-    db.execute("REPLICAOF", "127.0.0.1", "1")
-    try:
+    with read_only_replica(db):
         with pytest.raises(LimpydError):
             Crate.rebuild_indexes()
-    finally:
-        db.execute("REPLICAOF", "NO", "ONE")
 
 
 def test_store_on_a_read_only_replica_raises_a_library_error(db: Database) -> None:
     # Expected: a LimpydError (CommandError).  Happens: a bare redis ReadOnlyError leaks.
     Crate.use_database(db)
     Crate(id="a", label="x")
-    db.execute("REPLICAOF", "127.0.0.1", "1")
-    try:
+    with read_only_replica(db):
         with pytest.raises(LimpydError):
             Crate.collection(label="x").store()
-    finally:
-        db.execute("REPLICAOF", "NO", "ONE")
 
 
 def test_a_batch_refused_by_redis_is_reported_without_the_script_location(db: Database) -> None:
@@ -136,12 +130,9 @@ def test_a_batch_refused_by_redis_is_reported_without_the_script_location(db: Da
     # only replica.; ..." as create() says it.
     # Happened: BulkCreateError shows the raw text "... script: <sha>, on @user_script:NNN.".
     Crate.use_database(db)
-    db.execute("REPLICAOF", "127.0.0.1", "1")
-    try:
+    with read_only_replica(db):
         with pytest.raises(BulkCreateError) as info:
             Crate.bulk_create([{"id": "c", "label": "z"}])
-    finally:
-        db.execute("REPLICAOF", "NO", "ONE")
     assert "user_script" not in str(info.value) and " script: " not in str(info.value)
 
 

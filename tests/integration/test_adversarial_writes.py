@@ -33,7 +33,7 @@ from limpyd_typed import (
     replies,
 )
 from limpyd_typed.testing import no_retry
-from tests.integration.support import snapshot
+from tests.integration.support import read_only_replica, snapshot
 
 NS = "adv2f"
 
@@ -162,12 +162,9 @@ def test_a_delete_on_a_read_only_replica_raises_a_library_error(db: Database) ->
     # Happened: instance.delete() leaks redis.exceptions.ReadOnlyError.
     Crate.use_database(db)
     crate = Crate(id="a", label="x")
-    db.execute("REPLICAOF", "127.0.0.1", "1")
-    try:
+    with read_only_replica(db):
         with pytest.raises(LimpydError):
             crate.delete()
-    finally:
-        db.execute("REPLICAOF", "NO", "ONE")
 
 
 # -- 4. a scoped write drops an index entry another member still holds -------------------------
