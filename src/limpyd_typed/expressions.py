@@ -224,7 +224,7 @@ class ValueAttr(Attr[M, T]):
 R = TypeVar("R")
 
 
-class RelationAttr(Attr[M, "Scalar"], Generic[M, R]):
+class RelationAttr(Attr[M, "Scalar | None"], Generic[M, R]):
     """What a relation field is on its model class (``Book.author``): compared with an instance of
     its target ``R`` or a pk (``Book.author == ann``, ``Book.author.in_([1, 2])``); an instance
     of another model is a type error."""
@@ -235,7 +235,7 @@ class RelationAttr(Attr[M, "Scalar"], Generic[M, R]):
 
         def __eq__(self, value: R | Scalar | None) -> Condition[M]: ...  # type: ignore[override]
         def __ne__(self, value: R | Scalar | None) -> Condition[M]: ...  # type: ignore[override]
-        def in_(self, values: Iterable[R | Scalar]) -> Condition[M]: ...
+        def in_(self, values: Iterable[R | Scalar | None]) -> Condition[M]: ...
 
 
 class FKAttr(RelationAttr[M, R]):

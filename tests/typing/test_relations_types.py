@@ -13,7 +13,11 @@ from typing import ClassVar
 import pytest
 from typing_extensions import assert_type
 
+from hypothesis import find
+from hypothesis.strategies import SearchStrategy
+
 from limpyd_typed.codecs import Scalar
+from limpyd_typed.testing.strategies import values_for
 from limpyd_typed import (
     FK,
     M2M,
@@ -150,6 +154,9 @@ def test_relation_conditions_take_the_target_or_a_pk() -> None:
     assert list(Clerk.collection(Clerk.shop.in_(["P-1", "P-2"]))) == [ann.pk.get()]
     assert list(Clerk.collection(Clerk.ranks == shop)) == [ann.pk.get()]
     assert list(Clerk.collection(Clerk.shop != shop)) == []
+    drawn = assert_type(values_for(Clerk.shop), SearchStrategy[Scalar | None])
+    assert find(drawn, lambda pk: pk is None) is None  # an FK may be unset
+    assert isinstance(find(drawn, lambda pk: pk is not None), str)  # else a pk of Shop's type
     shops = Clerk.collection().values_list(Clerk.shop, flat=True)
     assert assert_type(list(shops), list[Scalar | None]) == ["P-1"]
     van = Van(plate="x")

@@ -72,7 +72,7 @@ def relation(
                         relation=RelationOptions(to, related_name, on_delete, store))
 
 
-class RelationField(Field[Scalar, B, V], Generic[B, V]):
+class RelationField(Field["Scalar | None", B, V], Generic[B, V]):
     """What FK and M2M share: the target, its pk codec, the reverse name, on_delete."""
 
     def __init__(self, value_type: object, options: FieldOptions) -> None:
