@@ -18,13 +18,14 @@ from ..wire import Arg
 if TYPE_CHECKING:
     from .related import RelationOptions
     from ..writes import Command
-    from ..expressions import Attr
+    from ..expressions import Attr, ValueAttr
     from ..model import Model
 
 T = TypeVar("T")
 M = TypeVar("M")
 B = TypeVar("B")
 V = TypeVar("V")
+O = TypeVar("O")  # the model a field is declared on
 
 
 class _Missing:
@@ -263,6 +264,19 @@ class Field(Generic[T, B, V]):
     def __repr__(self) -> str:
         owner = getattr(self, "model", None)
         return f"<{type(self).__name__} {owner.__name__ if owner else '?'}.{getattr(self, 'name', '?')}>"
+
+
+class SingleValueField(Field[T, B, V]):
+    """A field holding one value (String, InstanceHash, a pk): on its model class a ValueAttr,
+    which values() and values_list() read and sort(by=...) takes."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: type[O]) -> ValueAttr[O, T]: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> B: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> ValueAttr[Any, T] | B: ...
 
 
 _WIRE_TYPES: tuple[type[Arg], ...] = get_args(Arg)

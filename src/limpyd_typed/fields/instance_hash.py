@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast, Generic, overload, TypeVar
+from typing import TYPE_CHECKING, Any, cast, Generic, TypeVar
 
 from .. import replies
-from .base import BoundField, Field
+from .base import BoundField, SingleValueField
 
 if TYPE_CHECKING:
-    from ..expressions import ValueAttr
     from ..model import Model
     from ..writes import Command
 
 T = TypeVar("T")
-O = TypeVar("O")  # the model the field is declared on
 
 
 class BoundInstanceHash(BoundField[T]):
@@ -65,19 +63,12 @@ class BoundInstanceHash(BoundField[T]):
         return bool(self.hdel())
 
 
-class InstanceHash(Field[T, BoundInstanceHash[T], T], Generic[T]):
+class InstanceHash(SingleValueField[T, BoundInstanceHash[T], T], Generic[T]):
     """A slot of the instance hash (the seed's InstanceHashField): ``name: InstanceHash[str]``."""
 
     kind = "islot"
     bound_class = BoundInstanceHash
 
-    if TYPE_CHECKING:  # on the class, a single-value field is a ValueAttr (values_list reads it)
-
-        @overload
-        def __get__(self, instance: None, owner: type[O]) -> ValueAttr[O, T]: ...
-        @overload
-        def __get__(self, instance: object, owner: type[Any]) -> BoundInstanceHash[T]: ...
-        def __get__(self, instance: object | None, owner: type[Any]) -> ValueAttr[Any, T] | BoundInstanceHash[T]: ...
 
     def bind(self, model: type[Model[Any]], name: str) -> InstanceHash[T]:
         bound = cast(InstanceHash[T], super().bind(model, name))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast, Generic, overload, TypeVar
+from typing import TYPE_CHECKING, Any, cast, Generic, TypeVar
 
 from ..exceptions import ImplementationError
-from .base import MISSING, Field
+from .base import MISSING, SingleValueField
 
 if TYPE_CHECKING:
-    from ..expressions import ValueAttr
     from ..model import Model
 
 T = TypeVar("T")
-O = TypeVar("O")  # the model the field is declared on
 
 
 class BoundPK(Generic[T]):
@@ -32,19 +30,12 @@ class BoundPK(Generic[T]):
         return f"<PK {self._field.qualname}={self.get()!r}>"
 
 
-class PK(Field[T, BoundPK[T], T], Generic[T]):
+class PK(SingleValueField[T, BoundPK[T], T], Generic[T]):
     """A primary key given at creation: ``name: PK[str]``. Reachable as ``.pk`` whatever its name."""
 
     kind = "pk"
     bound_class = BoundPK
 
-    if TYPE_CHECKING:  # on the class, a single-value field is a ValueAttr (values_list reads it)
-
-        @overload
-        def __get__(self, instance: None, owner: type[O]) -> ValueAttr[O, T]: ...
-        @overload
-        def __get__(self, instance: object, owner: type[Any]) -> BoundPK[T]: ...
-        def __get__(self, instance: object | None, owner: type[Any]) -> ValueAttr[Any, T] | BoundPK[T]: ...
     is_pk = True
 
     def check_declaration(self) -> None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast, Generic, overload, TypeVar
 
 from .. import replies
-from .base import BoundField, Field
+from .base import BoundField, SingleValueField
 
 if TYPE_CHECKING:
-    from ..expressions import ValueAttr
     from ..model import Model
     from ..writes import Command
 
 T = TypeVar("T")
-O = TypeVar("O")  # the model the field is declared on
 
 
 class BoundString(BoundField[T]):
@@ -100,19 +98,12 @@ class BoundString(BoundField[T]):
         return replies.integer(self._read("BITCOUNT", start, end))
 
 
-class String(Field[T, BoundString[T], T], Generic[T]):
+class String(SingleValueField[T, BoundString[T], T], Generic[T]):
     """A field in a Redis string of its own: ``wheels: String[int] = field(default=2)``."""
 
     kind = "string"
     bound_class = BoundString
 
-    if TYPE_CHECKING:  # on the class, a single-value field is a ValueAttr (values_list reads it)
-
-        @overload
-        def __get__(self, instance: None, owner: type[O]) -> ValueAttr[O, T]: ...
-        @overload
-        def __get__(self, instance: object, owner: type[Any]) -> BoundString[T]: ...
-        def __get__(self, instance: object | None, owner: type[Any]) -> ValueAttr[Any, T] | BoundString[T]: ...
 
     def replace_commands(self, key: str, stored: list[bytes]) -> list[Command]:
         return [("SET", key, stored[0])] if stored else [("DEL", key)]
