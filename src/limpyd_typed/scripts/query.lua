@@ -114,25 +114,36 @@ end
 -- tested on a candidate's value and a sort by the same field share one HGET.
 local value_cache = {}
 
+-- The values of one single-value field read so far: {pk = value, or false when it has none}.
+local function cached_values(prefix, slot)
+  local of_prefix = value_cache[prefix]
+  if not of_prefix then
+    of_prefix = {}
+    value_cache[prefix] = of_prefix
+  end
+  local known = of_prefix[slot]
+  if not known then
+    known = {}
+    of_prefix[slot] = known
+  end
+  return known
+end
+
+-- Read (and keep in known, its cached_values) the value of an islot or string field of pk.
+local function fetch_value(known, mode, prefix, slot, pk)
+  local v
+  if mode == "islot" then v = redis.call("HGET", prefix .. key_part(pk), slot)
+  else v = redis.call("GET", prefix .. key_part(pk)) end
+  known[pk] = v
+  return v
+end
+
 -- The value of a single-value field of the instance pk (false when it has none).
 local function read_value(mode, prefix, slot, pk)
   if mode == "islot" or mode == "string" then
-    local of_prefix = value_cache[prefix]
-    if not of_prefix then
-      of_prefix = {}
-      value_cache[prefix] = of_prefix
-    end
-    local known = of_prefix[slot]
-    if not known then
-      known = {}
-      of_prefix[slot] = known
-    end
+    local known = cached_values(prefix, slot)
     local v = known[pk]
-    if v == nil then
-      if mode == "islot" then v = redis.call("HGET", prefix .. key_part(pk), slot)
-      else v = redis.call("GET", prefix .. key_part(pk)) end
-      known[pk] = v
-    end
+    if v == nil then v = fetch_value(known, mode, prefix, slot, pk) end
     return v
   end
   if mode == "score" then return redis.call("ZSCORE", prefix, pk) end
@@ -192,20 +203,22 @@ end
 
 -- Whether the instance pk has an entry in the range of a range leaf on a single-value field,
 -- found from its value as the write scripts index it (the entry they wrote), without reading the
--- range: the member (entry, NUL, escaped pk) is compared with the ZRANGEBYLEX bounds.
--- The planner's bounds hold an entry (or a prefix of one) and never a pk: where a member falls
--- depends on its entry alone, so the answer is kept per value, computed once.
+-- range: the member (entry, NUL, escaped pk) is placed against the ZRANGEBYLEX bounds.
+-- The planner's bounds hold an entry (or a prefix of one) then at most one byte, \0 or \1, and
+-- never a pk: where a member falls depends on its entry alone, and "entry \0" falls where every
+-- member of that entry does (an escaped entry holds no \0). So the answer is kept per value.
 local function in_range(node, pk)
-  local v = read_value(node.mode, node.prefix, node.slot, pk)
-  if not v then return false end
-  local verdicts = node.verdicts
-  if not verdicts then
-    verdicts = {}
-    node.verdicts = verdicts
+  local known = node.known
+  if not known then
+    known = cached_values(node.prefix, node.slot)
+    node.known, node.verdicts = known, {}
   end
-  local known = verdicts[v]
-  if known ~= nil then return known end
-  local m = index_entry(v, node.how) .. "\0" .. esc_idx(pk)
+  local v = known[pk]
+  if v == nil then v = fetch_value(known, node.mode, node.prefix, node.slot, pk) end
+  if not v then return false end
+  local verdict = node.verdicts[v]
+  if verdict ~= nil then return verdict end
+  local m = index_entry(v, node.how) .. "\0"
   local inside = true
   if node.low == "+" or node.high == "-" then
     inside = false
@@ -219,7 +232,7 @@ local function in_range(node, pk)
       if c > 0 or (c == 0 and node.high_open) then inside = false end
     end
   end
-  verdicts[v] = inside
+  node.verdicts[v] = inside
   return inside
 end
 
@@ -271,20 +284,21 @@ local function eval_and(node)
     end
   end
   table.sort(sets, smaller)
-  local out = {}
+  -- Numeric loops: an ipairs per candidate and test costs more than the test itself.
+  local out, nsets, nchecks, nranges = {}, #sets, #checks, #ranges
   for pk in pairs(base) do
     local keep = true
-    for _, s in ipairs(sets) do
-      if not s.set[pk] then keep = false break end
+    for i = 1, nsets do
+      if not sets[i].set[pk] then keep = false break end
     end
     if keep then
-      for _, check in ipairs(checks) do
-        if not holds(check, pk) then keep = false break end
+      for i = 1, nchecks do
+        if not holds(checks[i], pk) then keep = false break end
       end
     end
     if keep then
-      for _, r in ipairs(ranges) do
-        if not in_range(r, pk) then keep = false break end
+      for i = 1, nranges do
+        if not in_range(ranges[i], pk) then keep = false break end
       end
     end
     if keep then out[pk] = true end
@@ -454,16 +468,30 @@ local keys, ties, raws = {}, {}, {}
 if not ordered then
   local by_pk = sort_mode == "pk" and value_order == pk_order
   local missing, key_of = false, {}
+  -- The sort field's values, when they are read from the instances (one table for every pk).
+  local known = (sort_mode == "islot" or sort_mode == "string") and cached_values(sort_prefix, sort_slot)
   for _, pk in ipairs(pks) do
-    local t = sort_key(pk, pk_order)
-    if tie_numbers then
-      if short_int(t) then t = tonumber(t) else tie_numbers = false end
+    local t
+    -- Most int pks are short positive ints: one find checks them (what sort_key checks).
+    if tie_numbers and #pk <= 15 and string.find(pk, "^[1-9]%d*$") then
+      t = tonumber(pk)
+    else
+      t = sort_key(pk, pk_order)
+      if tie_numbers then
+        if short_int(t) then t = tonumber(t) else tie_numbers = false end
+      end
     end
     ties[pk] = t
     if by_pk then
       raws[pk], keys[pk] = pk, t
     else
-      local v = read_value(sort_mode, sort_prefix, sort_slot, pk)
+      local v
+      if known then
+        v = known[pk]
+        if v == nil then v = fetch_value(known, sort_mode, sort_prefix, sort_slot, pk) end
+      else
+        v = read_value(sort_mode, sort_prefix, sort_slot, pk)
+      end
       raws[pk] = v
       if v then
         -- Values repeat (ages, statuses...): each one's key is computed once.
