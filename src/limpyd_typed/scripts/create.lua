@@ -50,6 +50,10 @@ local function entry_of(d, v)
   return index_entry(v, ARGV[d + 5])
 end
 
+-- The entries check() computed for the row it checked, by descriptor, for write() to reuse
+-- (single-valued fields; one table for every row).
+local row_entries = {}
+
 -- The holder of entry e of the unique index of descriptor d, in this call or stored, or nil.
 local function holder_of(d, idx, e)
   local mine = many and taken[d]
@@ -71,6 +75,7 @@ local function check(at, auto, pk)
       local idx = KEYS[tonumber(ARGV[d + 4])]
       if kind == "string" or kind == "islot" then
         local e = entry_of(d, ARGV[p + 2])
+        row_entries[d] = e
         if mode == "2" then
           local holder = holder_of(d, idx, e)
           if holder then return {0, "unique", number, unesc_idx(e), holder} end
@@ -168,7 +173,7 @@ local function write(at, auto, pk)
     if mode ~= "0" then
       local idx = KEYS[tonumber(ARGV[d + 4])]
       if single then
-        add_entry(d, idx, mode, entry_of(d, ARGV[p + 2]), member, pk)
+        add_entry(d, idx, mode, row_entries[d], member, pk)
       else
         for e in pairs(entries_from(kind, values_at(p + 2, n), ARGV[d + 5])) do
           add_entry(d, idx, mode, e, member, pk)
