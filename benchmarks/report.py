@@ -122,7 +122,8 @@ def markdown(run: Run) -> str:
         "",
         f"Command: `{run['command']}`  ",
         f"Machine: {machine_line(run)}  ",
-        f"Objects: {config['objects']:,} per run, {config['runs']} runs (ops/s is the median run), "
+        f"Objects: {config['objects']:,} per run, {config['runs']} runs (ops/s is the median run; the "
+        f"systems take turns run by run), "
         f"{config['queries']} queries of each kind per run; bulk load: {config['bulk_note']}.",
         "",
         table(run),

@@ -1,6 +1,8 @@
-"""Run every workload of one system and print its results as JSON (one subprocess per system).
+"""Run workloads of one system and print what each run measured as JSON (a subprocess per call).
 
-``python -m benchmarks.worker '<config json>'``; the parent (``benchmarks.cli``) reads stdout.
+``python -m benchmarks.worker '<config json>'``; the parent (``benchmarks.cli``) reads stdout and
+summarises the runs of each system (``summary``), which it gathers over several calls: the systems
+take turns run by run, so that a change of the machine's load between runs hits them alike.
 """
 
 from __future__ import annotations
@@ -27,10 +29,25 @@ class Config(TypedDict):
     url: str
     objects: int
     runs: int
+    first_run: int  # the number of the first run (it seeds the order of gets, updates and deletes)
+    parts: list[str]  # "people" (create ... delete) and/or "bulk"
     queries: int
     bulk_dataset: int
     bulk_rows: int | None
     batch_size: int
+
+
+class RunData(TypedDict):
+    """What one run of one workload measured (the parent summarises several)."""
+
+    ops: int  # operations in the run (rows for the bulk load)
+    seconds: float
+    latencies: list[float]
+    round_trips: int
+    commands: int
+    memory: int
+    rows: list[int]
+    commandstats: dict[str, int]
 
 
 class Measure(TypedDict):
@@ -110,6 +127,10 @@ class _Run:
         self.commandstats = {name: calls - before_stats.get(name, 0) for name, calls in after_stats.items()
                              if name != "info" and calls - before_stats.get(name, 0) > 0}
 
+    def data(self, ops: int) -> RunData:
+        return RunData(ops=ops, seconds=self.seconds, latencies=self.latencies, round_trips=self.round_trips,
+                       commands=self.commands, memory=self.memory, rows=self.rows, commandstats=self.commandstats)
+
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -118,38 +139,40 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _summary(runs: list[_Run], ops: int, memory: bool, error: str | None = None) -> Measure:
-    latencies = [x for run in runs for x in run.latencies]
+def summary(runs: list[RunData], memory: bool, error: str | None = None) -> Measure:
+    """One workload of one system over its runs (ops/s: the median run); ``error``: it failed."""
+    if error is not None or not runs:
+        return Measure(ops=0, ops_per_s=0.0, runs_ops_per_s=[], p50_ms=0.0, p99_ms=0.0, round_trips_per_op=0.0,
+                       server_commands_per_op=0.0, bytes_per_object=None, rows_per_op=None, commandstats={},
+                       error=error or "no run")
+    ops = runs[0]["ops"]
+    latencies = [x for run in runs for x in run["latencies"]]
     total_ops = max(1, ops * len(runs))
-    rows = [r for run in runs for r in run.rows]
+    rows = [r for run in runs for r in run["rows"]]
     return Measure(
         ops=ops,
-        ops_per_s=statistics.median(ops / run.seconds for run in runs) if runs else 0.0,
-        runs_ops_per_s=[ops / run.seconds for run in runs],
+        ops_per_s=statistics.median(ops / run["seconds"] for run in runs),
+        runs_ops_per_s=[ops / run["seconds"] for run in runs],
         p50_ms=_percentile(latencies, 0.50) * 1000,
         p99_ms=_percentile(latencies, 0.99) * 1000,
-        round_trips_per_op=sum(run.round_trips for run in runs) / total_ops,
-        server_commands_per_op=sum(run.commands for run in runs) / total_ops,
-        bytes_per_object=statistics.median(run.memory / ops for run in runs) if memory and runs else None,
+        round_trips_per_op=sum(run["round_trips"] for run in runs) / total_ops,
+        server_commands_per_op=sum(run["commands"] for run in runs) / total_ops,
+        bytes_per_object=statistics.median(run["memory"] / ops for run in runs) if memory else None,
         rows_per_op=statistics.mean(rows) if rows else None,
-        commandstats=runs[-1].commandstats if runs else {},
-        error=error,
+        commandstats=runs[-1]["commandstats"],
+        error=None,
     )
 
 
-def _failed(error: str) -> Measure:
-    return Measure(ops=0, ops_per_s=0.0, runs_ops_per_s=[], p50_ms=0.0, p99_ms=0.0, round_trips_per_op=0.0,
-                   server_commands_per_op=0.0, bytes_per_object=None, rows_per_op=None, commandstats={},
-                   error=error)
-
-
-def run_people(system: System, stats: _Stats, config: Config) -> dict[str, Measure]:
+def run_people(system: System, stats: _Stats, config: Config) -> dict[str, list[RunData]]:
     """create, get, update, both queries and delete, ``runs`` times on an emptied database."""
     rows = people(config["objects"])
     cities = city_count(config["objects"])
     names = (CREATE, GET, UPDATE, QUERY_EQ, QUERY_RANGE, DELETE)
-    runs: dict[str, list[_Run]] = {name: [] for name in names}
-    for number in range(config["runs"]):
+    ops = {CREATE: len(rows), GET: len(rows), UPDATE: len(rows), QUERY_EQ: config["queries"],
+           QUERY_RANGE: config["queries"], DELETE: len(rows)}
+    runs: dict[str, list[RunData]] = {name: [] for name in names}
+    for number in range(config["first_run"], config["first_run"] + config["runs"]):
         stats.flush()
         shuffle = random.Random(number)
         pks: list[object] = []
@@ -199,13 +222,11 @@ def run_people(system: System, stats: _Stats, config: Config) -> dict[str, Measu
         for name in names:
             run = _Run(stats)
             run.measure(bodies[name](run))
-            runs[name].append(run)
-    ops = {CREATE: len(rows), GET: len(rows), UPDATE: len(rows), QUERY_EQ: config["queries"],
-           QUERY_RANGE: config["queries"], DELETE: len(rows)}
-    return {name: _summary(runs[name], ops[name], memory=name == CREATE) for name in names}
+            runs[name].append(run.data(ops[name]))
+    return runs
 
 
-def run_bulk(system: System, stats: _Stats, config: Config) -> Measure:
+def run_bulk(system: System, stats: _Stats, config: Config) -> RunData:
     rows: list[CityRow] = cities(config["bulk_dataset"], config["bulk_rows"])
     stats.flush()
     run = _Run(stats)
@@ -216,17 +237,18 @@ def run_bulk(system: System, stats: _Stats, config: Config) -> Measure:
 
     run.measure(body)
     if written[0] != len(rows):
-        return _failed(f"wrote {written[0]} of {len(rows)} rows")
-    measure = _summary([run], len(rows), memory=True)
-    return measure
+        raise AssertionError(f"wrote {written[0]} of {len(rows)} rows")
+    return run.data(len(rows))
 
 
 def main(argv: list[str]) -> int:
+    """Print {"runs": {workload: [RunData, ...]}, "errors": {workload: why it failed}}."""
     config: Config = json.loads(argv[0])
     from .systems import load
 
     common.count_round_trips()
-    results: dict[str, Measure] = {}
+    runs: dict[str, list[RunData]] = {}
+    errors: dict[str, str] = {}
     try:
         system = load(config["system"])
     except ImportError as exc:
@@ -235,23 +257,25 @@ def main(argv: list[str]) -> int:
     system.connect(config["url"])
     stats = _Stats(config["url"])
     try:
-        try:
-            results.update(run_people(system, stats, config))
-        except Exception as exc:  # a peer failing a workload: said in its row, the others go on
-            traceback.print_exc()
-            for name in (CREATE, GET, UPDATE, QUERY_EQ, QUERY_RANGE, DELETE):
-                results.setdefault(name, _failed(f"{type(exc).__name__}: {exc}"[:200]))
-        try:
-            results[BULK] = run_bulk(system, stats, config)
-        except Unavailable as exc:
-            results[BULK] = _failed(str(exc))
-        except Exception as exc:
-            traceback.print_exc()
-            results[BULK] = _failed(f"{type(exc).__name__}: {exc}"[:200])
+        if "people" in config["parts"]:
+            try:
+                runs.update(run_people(system, stats, config))
+            except Exception as exc:  # a peer failing a workload: said in its row, the others go on
+                traceback.print_exc()
+                for name in (CREATE, GET, UPDATE, QUERY_EQ, QUERY_RANGE, DELETE):
+                    errors[name] = f"{type(exc).__name__}: {exc}"[:200]
+        if "bulk" in config["parts"]:
+            try:
+                runs[BULK] = [run_bulk(system, stats, config)]
+            except Unavailable as exc:
+                errors[BULK] = str(exc)
+            except Exception as exc:
+                traceback.print_exc()
+                errors[BULK] = f"{type(exc).__name__}: {exc}"[:200]
     finally:
         stats.flush()
         system.close()
-    print(json.dumps({"results": results}))
+    print(json.dumps({"runs": runs, "errors": errors}))
     return 0
 
 

@@ -16,7 +16,7 @@ import pytest
 from benchmarks.common import PAGE, RANGE_MIN_AGE, city_name, people
 from benchmarks.systems import LUA, OURS, RAW, load
 from benchmarks.systems.typed import Typed
-from benchmarks.worker import Config
+from benchmarks.worker import Config, summary
 from limpyd_typed import Database
 
 from ..conftest import RoundTrips
@@ -76,19 +76,26 @@ def test_the_floors_answer_as_limpyd_typed_does(server_url: str, db: Database, n
 
 
 def test_the_worker_measures_every_workload(server_url: str, db: Database) -> None:
-    config = Config(system=OURS, url=server_url, objects=200, runs=1, queries=3, bulk_dataset=15000,
-                    bulk_rows=120, batch_size=50)
+    config = Config(system=OURS, url=server_url, objects=200, runs=2, first_run=0, parts=["people", "bulk"],
+                    queries=3, bulk_dataset=15000, bulk_rows=120, batch_size=50)
     done = subprocess.run([sys.executable, "-m", "benchmarks.worker", json.dumps(config)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout.strip().splitlines()[-1])["results"]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["errors"] == {}
+    assert {workload: len(runs) for workload, runs in out["runs"].items()} == {
+        "create": 2, "get by pk": 2, "update indexed field": 2, "query eq + values": 2,
+        "query range+eq, sort, page 50": 2, "delete": 2, "bulk load": 1}
+    results = {workload: summary(runs, memory=workload in ("create", "bulk load"))
+               for workload, runs in out["runs"].items()}
     expected = {"create": 1, "update indexed field": 1, "delete": 1}
     for workload, most in expected.items():
         assert results[workload]["error"] is None
         assert results[workload]["round_trips_per_op"] == most, workload
     for workload in ("query eq + values", "query range+eq, sort, page 50"):
         assert results[workload]["round_trips_per_op"] <= 2
-        assert results[workload]["rows_per_op"] > 0
+        rows = results[workload]["rows_per_op"]
+        assert rows is not None and rows > 0
     bulk = results["bulk load"]
     assert bulk["error"] is None and bulk["ops"] == 120
     assert bulk["round_trips_per_op"] <= 3 / 50  # at most 3 round trips per batch of 50 rows
