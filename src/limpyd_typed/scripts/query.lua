@@ -151,16 +151,24 @@ local function read_value(mode, prefix, slot, pk)
   return pk
 end
 
--- Append the fetched values of the instance pk to out, in the order of the fetched fields.
-local function append_values(out, pk)
-  for _, g in ipairs(fetch_groups) do
-    if #g.slots > 1 then
-      local values = redis.call("HMGET", g.prefix .. key_part(pk), unpack(g.slots))
-      for i = 1, #g.slots do out[#out + 1] = values[i] end
+-- Put the fetched values of the instance pk in out after its n-th item, in the order of the
+-- fetched fields; returns the new count. (The count is carried: #out is a search in Lua 5.1, and
+-- a page of results appends hundreds of values.)
+local nfetch = #fetch_groups
+local function append_values(out, n, pk)
+  for j = 1, nfetch do
+    local g = fetch_groups[j]
+    local slots = g.slots
+    if #slots > 1 then
+      local values = redis.call("HMGET", g.prefix .. key_part(pk), unpack(slots))
+      for i = 1, #slots do out[n + i] = values[i] end
+      n = n + #slots
     else
-      out[#out + 1] = read_value(g.mode, g.prefix, g.slot, pk)
+      n = n + 1
+      out[n] = read_value(g.mode, g.prefix, g.slot, pk)
     end
   end
+  return n
 end
 
 -- The pk of an index member whose entry has `parts` parts: what follows the parts' NUL bytes.
@@ -571,15 +579,15 @@ if page then
       if (desc and c > 0) or (not desc and c < 0) then after_pks[#after_pks + 1] = pk end
     end
   end
-  local out = {#after_pks}
+  local out, n = {#after_pks}, 1
   local last = nil
   for i = 1, math.min(page.size, #after_pks) do
     local pk = after_pks[i]
-    out[#out + 1] = pk
-    append_values(out, pk)
+    out[n + 1] = pk
+    n = append_values(out, n + 1, pk)
     last = pk
   end
-  out[#out + 1] = last and raws[last] or false -- the sort value of the last item: the next cursor
+  out[n + 1] = last and raws[last] or false -- the sort value of the last item: the next cursor
   return out
 end
 
@@ -605,12 +613,15 @@ local function bound(raw, default)
 end
 local first = bound(s_start, step > 0 and lower or upper)
 local stop = bound(s_stop, step > 0 and upper or lower)
-local out = {len}
+local out, n = {len}, 1
 local i = first
 while (step > 0 and i < stop) or (step < 0 and i > stop) do
   local pk = pks[i + 1]
-  if not bare then out[#out + 1] = pk end
-  append_values(out, pk)
+  if not bare then
+    n = n + 1
+    out[n] = pk
+  end
+  n = append_values(out, n, pk)
   i = i + step
 end
 return out
