@@ -5,8 +5,8 @@ A *round trip* is one request sent by the client and its reply read back: one
 pipeline, is one round trip whatever it holds). It is counted in the client by wrapping that one
 method, the same way for every system, ours and the peers, since all of them talk through redis-py.
 *Server commands* are counted at the server (``total_commands_processed`` deltas): MULTI and EXEC
-count there as commands, and so does each command a script calls besides its EVALSHA (Valkey
-counts them in that total), so it measures work on the server, not exchanges.
+count there as commands, and so does each command a script calls besides its EVALSHA or FCALL
+(Valkey counts them in that total), so it measures work on the server, not exchanges.
 """
 
 from __future__ import annotations

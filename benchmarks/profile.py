@@ -130,9 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             body()
             profile.disable()
             elapsed = time.perf_counter() - start
-            evalsha = connection.info("commandstats").get("cmdstat_evalsha", {})
+            stats = connection.info("commandstats")  # ours call FCALL, the floor EVALSHA
+            script = stats.get("cmdstat_fcall") or stats.get("cmdstat_evalsha") or {}
             print(f"== {name}: {elapsed / ops * 1e6:,.0f} us/op under the profiler; "
-                  f"server {float(evalsha.get('usec_per_call', 0)):,.0f} us per script call")
+                  f"server {float(script.get('usec_per_call', 0)):,.0f} us per script call")
             for layer, seconds in sorted(layers(profile).items(), key=lambda item: -item[1]):
                 print(f"   {seconds / ops * 1e6:8.1f} us/op  {layer}")
             if args.top:

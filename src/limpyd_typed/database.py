@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 _LOCATION_SETTINGS = ("host", "port", "unix_socket_path")
 # Commands redis-py has no response callback for, sent by wire.py's shorter path (same reply).
-_SCRIPT_CALLS = frozenset({"EVALSHA", "EVAL"})
+_SCRIPT_CALLS = frozenset({"FCALL"})
 
 # One argument of a Redis command, as redis-py sends it (wire.py defines it, database.Arg names it).
 Arg = wire.Arg

@@ -209,8 +209,9 @@ def _scan_index(database: Database, model: type[Model[Any]], field: Field[Any, A
                 batch: int, stale: _Collector[StaleEntry], duplicates: _Duplicates, progress: Progress | None) -> int:
     """Check (and fix) one field's index, page by page; returns how many members were read."""
     bound, read = b"-", 0
+    script = scripts.MAINT_ENTRIES if fix else scripts.MAINT_ENTRIES_READ  # the latter runs on a replica
     while bound:
-        reply = _maintenance_call(scripts.MAINT_ENTRIES, database, field.qualname, [model._keys.pks, field.index_key], [
+        reply = _maintenance_call(script, database, field.qualname, [model._keys.pks, field.index_key], [
             _fix_flag(fix), bound, batch, field.kind, field.key_prefix, field.slot, field.index_form,
             "1" if field.index_mode == 2 else "0",
         ])
@@ -241,6 +242,7 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     keys = [model._keys.pks, *(f.index_key for f in fields), scratch]
     # The script's modes: "1" fix, "0" check (noting in the scratch set), "r" check writing nothing.
     mode = "1" if fix else "r" if _is_replica(database) else "0"
+    script = scripts.MAINT_INSTANCES_READ if mode == "r" else scripts.MAINT_INSTANCES
     head: list[scripts.ScriptArg] = [mode, len(fields)]
     for f in fields:
         head += [f.kind, f.key_prefix, f.slot, f.index_form, "1" if f.index_mode == 2 else "0"]
@@ -248,7 +250,7 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     try:
         for pks in database.scan_members(model._keys.pks, count=batch):
             if pks and fields:
-                answer = _maintenance_call(scripts.MAINT_INSTANCES, database, f"{model.__name__} indexes", keys,
+                answer = _maintenance_call(script, database, f"{model.__name__} indexes", keys,
                                            [*head, *pks])
                 assert isinstance(answer, list)
                 live += replies.integer(answer[0])
@@ -302,7 +304,7 @@ def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: in
             if parsed is not None and parsed[0] in ("obj", "f"):  # pks, next_pk, idx, stored: the model's own
                 candidates.append((name, parsed[1], parsed[2]))
         if candidates:
-            positions = scripts.MAINT_KEYS(database, [model._keys.pks, *(c[0] for c in candidates)],
+            positions = (scripts.MAINT_KEYS if fix else scripts.MAINT_KEYS_READ)(database, [model._keys.pks, *(c[0] for c in candidates)],
                                        [_fix_flag(fix), *(c[2] for c in candidates)])
             for position in replies.bytes_list(positions):
                 name, field_name, pk = candidates[int(position) - 1]

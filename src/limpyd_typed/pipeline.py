@@ -8,7 +8,7 @@ in *replay* mode, where Database.execute returns the recorded reply, so the meth
 a second command (whose arguments may depend on the first reply) cannot be queued: it is refused.
 
 Writes that touch an index are one script call each (scripts/), so queued writes stay atomic; the
-pipeline loads every script it queues (SCRIPT LOAD, sent first) so none can meet NOSCRIPT.
+pipeline that queues one sends the script library first (FUNCTION LOAD) so that none is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from redis.exceptions import WatchError
 
 from .database import Arg, Keyed, Route, current_route, set_route
 from .exceptions import PipelineError, TransactionError, shown
-from .scripts import Script
+from .scripts import LIBRARY, Script
 
 if TYPE_CHECKING:
     from .database import Database
@@ -340,11 +340,12 @@ class Pipeline:
             self._pipe.reset()  # UNWATCH, if watching
             self._watching = self.watched = False
             return []
-        scripts = {str(q.command[1]): Script.by_sha[str(q.command[1])] for q in queued
-                   if q.command[0] == "EVALSHA" and str(q.command[1]) in Script.by_sha}
+        # The script library first (its reply, "already exists" most often, is skipped), so that no
+        # call after it can be refused for want of it: in a transaction that would run the others.
+        loads = 1 if any(Script.ours(q.command) for q in queued) else 0
         send: Callable[..., object] = self._pipe.execute_command  # untyped in redis-py
-        for script in scripts.values():
-            send("SCRIPT", "LOAD", script.source)  # first, so no EVALSHA after it can meet NOSCRIPT
+        if loads:
+            send("FUNCTION", "LOAD", LIBRARY)
         for q in queued:
             send(*q.command)
         try:
@@ -361,7 +362,7 @@ class Pipeline:
             self._watching = self.watched = False  # redis-py's execute() resets the pipeline, UNWATCH included
         results: list[object] = []
         first_error: BaseException | None = None
-        for q, reply in zip(queued, raw[len(scripts):], strict=True):
+        for q, reply in zip(queued, raw[loads:], strict=True):
             self._replay(q, reply)
             try:
                 results.append(q.deferred.value)

@@ -374,7 +374,7 @@ class Collection(Generic[M, K, R]):
         plan, args = self._arguments(None, None, None, count=False)
         plan.keys.append(target)
         args += ["store", len(plan.keys), _STORED_HEADER, "" if ttl is None else ttl]
-        self._execute(plan, args)
+        self._execute(plan, args, scripts.QUERY)
         return self.from_stored(target)
 
     def from_stored(self, key: str) -> Self:
@@ -443,9 +443,10 @@ class Collection(Generic[M, K, R]):
         assert last_pk is not None
         return Page(items, _make_cursor(_sort_signature(sort), replies.optional_bytes(reply[-1]), last_pk), remaining)
 
-    def _execute(self, plan: Plan, args: list[Arg]) -> list[object]:
+    def _execute(self, plan: Plan, args: list[Arg], script: scripts.Script = scripts.QUERY_READ) -> list[object]:
+        """Run the query script (QUERY_READ, which writes nothing, runs on a replica too)."""
         try:
-            reply = scripts.QUERY(self.model.database, plan.keys, args)
+            reply = script(self.model.database, plan.keys, args)
         except ResponseError as exc:
             if "stored collection" in str(exc):
                 raise DoesNotExist(f"{self.model.__name__}: the stored collection {self._stored_key!r} is gone "

@@ -1,4 +1,4 @@
-"""Script calls on the wire: the shortest path through redis-py for the commands every write sends.
+"""Script calls (FCALL) on the wire: the shortest path through redis-py for the commands every write sends.
 
 ``execute_command`` costs more client time than a whole write script costs the server: it encodes
 each argument in Python, wraps the call in retry and observability hooks, looks up a response

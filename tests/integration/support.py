@@ -88,9 +88,9 @@ def one_trip(rt: RoundTrips, call: Callable[[], R]) -> R:
 
 
 def warm_scripts(db: Database) -> None:
-    """Warm the script cache, so that each write is one EVALSHA."""
-    for script in (scripts.CREATE, scripts.WRITE, scripts.DELETE):
-        assert replies.optional_bytes(db.execute("SCRIPT", "LOAD", script.source)) == script.sha.encode()
+    """Load the script library, so that each write is one FCALL."""
+    scripts.load(db)
+    assert db.execute("FUNCTION", "LIST", "LIBRARYNAME", scripts.LIBRARY_NAME), "the library did not load"
 
 
 def pid_alive(pid: int) -> bool:

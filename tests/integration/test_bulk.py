@@ -22,6 +22,7 @@ from limpyd_typed import (
     String,
     UniquenessError,
     field,
+    scripts,
 )
 from tests.conftest import RoundTrips
 from tests.integration.support import snapshot, warm_scripts
@@ -59,7 +60,7 @@ def test_bulk_create_writes_every_row_with_its_indexes(db: Database, round_trips
 
 
 def test_bulk_create_loads_its_script_when_the_server_does_not_know_it(db: Database) -> None:
-    db.execute("SCRIPT", "FLUSH")
+    db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
     assert City.bulk_create(_rows(3)) == [1, 2, 3]
     assert City.collection(country="DE").count() == 2
 
@@ -126,7 +127,7 @@ def test_update_refuses_bad_input_before_writing(db: Database) -> None:
 
 def test_the_create_script_checks_the_rows_of_one_call_against_each_other(db: Database) -> None:
     # bulk_create refuses such rows before sending them; the script does not rely on it.
-    from limpyd_typed import scripts, templates, writes
+    from limpyd_typed import templates, writes
 
     template = templates.create_template(City)
     rows = [City._to_store({"name": "same", "country": "FR"}), City._to_store({"name": "same", "country": "DE"}),

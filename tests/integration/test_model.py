@@ -760,6 +760,6 @@ def test_delete_declares_every_key_it_changes_in_its_keys(db: Database, monkeypa
     after = full_snapshot(db)
     changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
     (command,) = sent
-    assert command[0] == "EVALSHA"
+    assert command[0] == "FCALL"
     declared = {str(key).encode() for key in command[3:3 + int(str(command[2]))]}
     assert changed and changed <= declared

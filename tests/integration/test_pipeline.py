@@ -30,6 +30,7 @@ from limpyd_typed import (
     UniquenessError,
     field,
     replies,
+    scripts,
 )
 from limpyd_typed.writes import delete_instances
 from tests.conftest import RoundTrips
@@ -155,7 +156,7 @@ def test_a_with_block_that_raises_sends_nothing(db: Database, round_trips: Round
 
 
 def test_indexed_writes_in_a_pipeline_keep_indexes_exact(db: Database, round_trips: RoundTrips, people: list[Person]) -> None:
-    db.execute("SCRIPT", "FLUSH")  # the pipeline loads what it needs itself: no NOSCRIPT
+    db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)  # the pipeline loads the library itself
     jean, francois = people[0], people[1]
     with round_trips:
         with db.pipeline() as p:
@@ -272,7 +273,7 @@ def test_transaction_flag_wraps_the_commands_in_multi_exec(db: Database, server_
     db.execute("ECHO", "end-of-test")
     watcher.join(5)
     ours = [c for c in seen if c not in ("PING", "CLIENT", "HELLO")]
-    body = ["SCRIPT", "HGET", "EVALSHA"]  # the write script is loaded first, then the calls in order
+    body = ["FUNCTION", "HGET", "FCALL"]  # the script library is loaded first, then the calls in order
     assert ours == (["MULTI", *body, "EXEC"] if transaction else body)
 
 
@@ -332,7 +333,7 @@ def test_direct_commands_inside_a_with_block_are_refused(db: Database, people: l
         p.call(people[0].hits.incr)
         with pytest.raises(PipelineError, match="'HGET' sent directly while a pipeline is open on this thread"):
             people[0].name.get()
-        with pytest.raises(PipelineError, match="'EVALSHA' sent directly"):
+        with pytest.raises(PipelineError, match="'FCALL' sent directly"):
             list(Person.collection(city="Paris"))
         with pytest.raises(PipelineError, match="a batch of commands sent directly"):
             delete_instances(Person, [b"1"])

@@ -513,8 +513,7 @@ def test_in_refuses_a_single_text_like_the_keyword_form(round_trips: RoundTrips)
 
 
 def _load_query_script(db: Database) -> None:
-    loaded = replies.optional_bytes(db.execute("SCRIPT", "LOAD", scripts.QUERY.source))
-    assert loaded == scripts.QUERY.sha.encode()
+    scripts.load(db)
 
 
 def _big_condition() -> Condition[Folk]:

@@ -62,7 +62,7 @@ def test_transaction_round_trips(db: Database, round_trips: RoundTrips) -> None:
     page = Page(url="/")
     with round_trips:
         page.incr_hits()
-    # WATCH, the read, then MULTI + SCRIPT LOAD + EVALSHA + EXEC in one exchange.
+    # WATCH, the read, then MULTI + FUNCTION LOAD + FCALL + EXEC in one exchange.
     assert round_trips.count == 3
 
 
@@ -188,7 +188,7 @@ def test_misuse_is_refused_clearly(db: Database) -> None:
         p.multi()
         page.hits.set(3)
 
-    with pytest.raises(PipelineError, match="'EVALSHA' sent directly while a pipeline is open"):
+    with pytest.raises(PipelineError, match="'FCALL' sent directly while a pipeline is open"):
         db.transaction(direct_after_multi, page.hits)
     assert page.hits.get() is None
 

@@ -1,6 +1,5 @@
 -- Read one instance by pk in one call: whether it exists, and the values of some of its fields,
--- atomically (no delete can fall between the check and the reads). Sent without the prelude:
--- creating its helpers would cost more than this whole script.
+-- atomically (no delete can fall between the check and the reads).
 -- KEYS[1] = pks set. ARGV: the pk, then groups: "islot", key prefix, n, n hash slots (one HMGET);
 -- "string", key prefix (one GET); or "pk" (the pk itself).
 -- Keys of the instance are named from the prefixes in ARGV, which hold the model's hash tag: they

@@ -1,0 +1,90 @@
+"""The scripts run as one function library (scripts/__init__.py): what its functions' flags and its
+loading promise a user — reads on a read-only replica, deletes on a full server, a server that
+lost the library getting it back at the next call.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from limpyd_typed import CommandError, Database, InstanceHash, Model, String, field, replies, scripts
+from tests.integration.support import read_only_replica, snapshot
+
+
+class Pet(Model, namespace="lib"):
+    name: InstanceHash[str] = field(unique=True)
+    kind: InstanceHash[str] = field(indexable=True)
+    age: String[int] = field(index="range", default=0)
+
+
+@pytest.fixture
+def pets(db: Database) -> list[Pet]:
+    Pet.use_database(db)
+    return [Pet(name="rex", kind="dog", age=3), Pet(name="tom", kind="cat", age=5), Pet(name="ace", kind="dog", age=9)]
+
+
+def test_reads_and_queries_run_on_a_read_only_replica(db: Database, pets: list[Pet]) -> None:
+    with read_only_replica(db):
+        assert Pet.get(pets[0].pk_value).name.hget() == "rex"
+        assert set(Pet.collection(kind="dog").values_list(Pet.name, flat=True)) == {"ace", "rex"}
+        assert list(Pet.collection(Pet.age >= 4).sort(by="age").values_list(Pet.name, flat=True)) == ["tom", "ace"]
+        assert Pet.collection(kind="dog").count() == 2
+        assert Pet.collection().sort(by="age").page(2).items == [pets[0].pk_value, pets[1].pk_value]
+        assert Pet.check_indexes().ok
+
+
+def test_writes_and_stores_on_a_read_only_replica_are_refused_naming_the_model(db: Database, pets: list[Pet]) -> None:
+    before = snapshot(db)
+    with read_only_replica(db):
+        with pytest.raises(CommandError, match=r"Pet: Redis refused the create: .*read only replica"):
+            Pet(name="new", kind="dog")
+        with pytest.raises(CommandError, match=r"Pet: Redis refused the query: .*read only replica"):
+            Pet.collection(kind="dog").store()
+    assert snapshot(db) == before
+
+
+@contextmanager
+def out_of_memory(db: Database) -> Iterator[None]:
+    """The server full for the block: any write that may grow it is refused (noeviction)."""
+    old = replies.mapping(db.execute("CONFIG", "GET", "maxmemory"))[b"maxmemory"]
+    db.execute("CONFIG", "SET", "maxmemory", 1)
+    try:
+        yield
+    finally:
+        db.execute("CONFIG", "SET", "maxmemory", old)
+
+
+def test_a_full_server_refuses_a_create_whole_and_still_deletes(db: Database, pets: list[Pet]) -> None:
+    before = snapshot(db)
+    with out_of_memory(db):
+        with pytest.raises(CommandError, match=r"Pet: Redis refused the create: .*used memory > 'maxmemory'.*nothing was written"):
+            Pet(name="new", kind="dog")
+        assert snapshot(db) == before
+        pets[0].delete()  # a delete frees memory: it must not be refused when memory runs out
+        assert set(Pet.collection(kind="dog").values_list(Pet.name, flat=True)) == {"ace"}
+    assert Pet.check_indexes().ok
+
+
+def test_a_server_without_the_library_gets_it_back_at_the_next_call(db: Database, pets: list[Pet]) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: Pet(name="new", kind="cat"), lambda: pets[1].kind.hset("dog"), lambda: pets[2].delete(),
+        lambda: Pet.collection().values_list(Pet.name).get(pets[0].pk_value), lambda: list(Pet.collection(kind="dog")),
+    ]
+    for n, call in enumerate(calls):
+        db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
+        call()
+        assert db.execute("FUNCTION", "LIST", "LIBRARYNAME", scripts.LIBRARY_NAME), n
+    assert set(Pet.collection(kind="dog").values_list(Pet.name, flat=True)) == {"rex", "tom"}
+    assert Pet.check_indexes().ok
+
+
+def test_other_libraries_on_the_server_are_left_alone(db: Database, pets: list[Pet]) -> None:
+    db.execute("FUNCTION", "LOAD", "REPLACE", "#!lua name=theirs\nredis.register_function('theirs_ping', function() return 'pong' end)")
+    try:
+        db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
+        Pet(name="new", kind="cat")  # loads ours again
+        assert db.execute("FCALL", "theirs_ping", 0) == b"pong"
+    finally:
+        db.execute("FUNCTION", "DELETE", "theirs")
