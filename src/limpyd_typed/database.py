@@ -135,9 +135,9 @@ class Database:
     def send(self, args: Sequence[Arg]) -> object:
         """Send one command on the connection itself, bypassing any pipeline."""
         if args[0] in _SCRIPT_CALLS:
-            return wire.call(self._connection, tuple(args))
+            return wire.call(self._connection, tuple(args), self._lane)
         # redis-py leaves execute_command untyped; the reply is raw and read through replies.py.
-        execute: Callable[..., object] = self._connection.execute_command
+        execute: Callable[..., object] = self._redis_py().execute_command
         return execute(*args)
 
     def execute_batch(self, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
@@ -151,8 +151,14 @@ class Database:
     def send_batch(self, commands: Sequence[tuple[Arg, ...]]) -> list[object]:
         """Send several commands in one round trip on the connection itself, bypassing any pipeline."""
         if all(command[0] in _SCRIPT_CALLS for command in commands):
-            return wire.call_many(self._connection, commands)
-        return wire.slow_many(self._connection, commands)  # redis-py's replies, through its callbacks
+            return wire.call_many(self._connection, commands, self._lane)
+        return wire.slow_many(self._redis_py(), commands)  # redis-py's replies, through its callbacks
+
+    def _redis_py(self) -> redis.Redis:
+        """The redis-py client, for a command that borrows its own connection from the pool: this
+        thread's kept one (wire.Lane) goes back first, so that a thread never holds two."""
+        self._lane.release()
+        return self._connection
 
     def pipeline(self, transaction: bool = True, shared: bool = False) -> Pipeline:
         """A pipeline: ``p.call(person.name.get)`` queues the command and returns a ``Deferred``.
@@ -189,6 +195,7 @@ class Database:
 
     def _connect(self, url: str | None, redis_kwargs: dict[str, object]) -> None:
         self._connection = _client(url, redis_kwargs)
+        self._lane = wire.Lane()  # each thread's connection for script calls (wire.py)
         # Read once: relation writes compare locations on every value they encode.
         settings = self._connection.connection_pool.connection_kwargs
         # Normalised as redis-py defaults them: "redis://localhost" is "redis://localhost:6379/0".

@@ -248,7 +248,7 @@ class Pipeline:
         self._owner = threading.get_ident()
         self._lock = threading.Lock()
         self._queue: list[_Queued] = []
-        self._pipe = database.connection.pipeline(transaction=transaction)
+        self._pipe = database._redis_py().pipeline(transaction=transaction)
         self._watching = False
         self.watched = False  # watch() was called: the pipeline serves a transaction
         self._previous_routes: list[Route | None] = []
