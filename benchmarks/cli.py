@@ -44,7 +44,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--flush", action="store_true", help="allow flushing a non-empty database given by --url")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated systems to run (default: all)")
     parser.add_argument("--objects", type=int, help="objects per run (default 2,000; quick 300)")
-    parser.add_argument("--runs", type=int, help="runs of each workload (default 5; quick 3)")
+    parser.add_argument("--runs", type=int, help="runs of each workload (default 7; quick 3)")
     parser.add_argument("--queries", type=int, help="queries of each kind per run (default 200; quick 30)")
     parser.add_argument("--bulk-rows", type=int, help="rows of the bulk load for ours and the floors (default: all of cities500)")
     parser.add_argument("--peer-bulk-rows", type=int, help="rows of the bulk load for the peers (default 10,000; quick 1,000)")
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"unknown systems {unknown}; known: {', '.join(SYSTEMS)}")
     quick: bool = args.quick
     objects = args.objects or (300 if quick else 2_000)
-    runs = args.runs or (3 if quick else 5)
+    runs = args.runs or (3 if quick else 7)
     queries = args.queries or (30 if quick else 200)
     bulk_dataset = 15000 if quick else 500
     bulk_rows: int | None = args.bulk_rows or (3_000 if quick else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -40,9 +41,15 @@ def _measure(run: Run, system: str, workload: str) -> Measure | None:
 
 
 def _ratio(run: Run, system: str, workload: str, floor: str) -> float | None:
+    """``system``'s speed against ``floor``'s: the median of the ratios run by run. Run i of every
+    system ran in round i, one after the other, so each pair met the same load on a shared
+    machine; a ratio of the two medians would pair runs minutes apart."""
     mine, other = _measure(run, system, workload), _measure(run, floor, workload)
     if mine is None or other is None:
         return None
+    pairs = list(zip(mine["runs_ops_per_s"], other["runs_ops_per_s"]))
+    if pairs and len(mine["runs_ops_per_s"]) == len(other["runs_ops_per_s"]):
+        return statistics.median(a / b for a, b in pairs)
     return mine["ops_per_s"] / other["ops_per_s"]
 
 
@@ -130,7 +137,8 @@ def markdown(run: Run) -> str:
         "",
         "Round trips: requests sent by the client (a pipeline or a MULTI block is one). Server cmds: "
         "`total_commands_processed` delta per op (MULTI, EXEC and the commands scripts call count). "
-        "Ratios: ops/s against the same workload of the hand-written floors in the same run.",
+        "Ratios: ops/s against the same workload of the hand-written floors in the same run, run by run "
+        "(run i of each system in the same round), the median of those.",
         "",
         "## Targets",
         "",
