@@ -61,7 +61,7 @@ def test_values_gives_dicts_and_primary_keys_resets() -> None:
 
 def test_values_follow_sort_and_slice_in_one_round_trip(round_trips: RoundTrips) -> None:
     query = Person.collection(Person.birth >= date(1950, 1, 1)).sort(by="-birth").values_list(Person.firstname, flat=True)
-    list(query)  # warm the script cache
+    list(query)  # load the script library
     with round_trips as rt:
         assert list(Person.collection(Person.birth >= date(1950, 1, 1)).sort(by="-birth").values_list(
             Person.firstname, flat=True)[:2]) == ["John", "John"]
@@ -100,7 +100,7 @@ def test_delete_removes_every_match_with_its_index_entries(db: Database) -> None
 # -- get(pk): one instance's values by pk ------------------------------------------------------------
 
 def test_get_reads_values_by_pk_in_one_round_trip(round_trips: RoundTrips) -> None:
-    Person.collection().values_list(Person.lastname).get(1)  # warm the script cache
+    Person.collection().values_list(Person.lastname).get(1)  # load the script library
     with round_trips as rt:
         row = Person.collection().values_list(Person.lastname, Person.birth, Person.motto).get(1)
     assert rt.count == 1
@@ -118,7 +118,7 @@ def test_get_reads_values_by_pk_in_one_round_trip(round_trips: RoundTrips) -> No
 
 
 def test_get_raises_does_not_exist_in_one_round_trip(round_trips: RoundTrips) -> None:
-    Person.collection().get(1)  # warm the script cache
+    Person.collection().get(1)  # load the script library
     with round_trips as rt, pytest.raises(DoesNotExist, match="pk=99 does not exist"):
         Person.collection().values_list(Person.firstname).get(99)
     assert rt.count == 1

@@ -144,7 +144,7 @@ def test_a_value_changed_or_deleted_is_seen_by_the_next_query(db: Database) -> N
 
 def test_one_round_trip_and_no_key_left(db: Database, round_trips: RoundTrips) -> None:
     before = replies.integer(db.execute("DBSIZE"))
-    list(Member.collection(Member.city == "c3", Member.age >= 10))  # warm the script cache
+    list(Member.collection(Member.city == "c3", Member.age >= 10))  # load the script library
     with round_trips as rt:
         names = Member.collection(Member.city == "c3", Member.age >= 10).sort(by="age").values_list(
             Member.name, flat=True)[:5]
