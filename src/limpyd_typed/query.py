@@ -9,6 +9,7 @@ values asked for, on the server.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -96,11 +97,12 @@ def _fast_decoder(f: Field[Any, Any, Any]) -> Callable[[bytes], object] | None:
 
 def _field_read(f: Field[Any, Any, Any]) -> _Read:
     """Each field's _Read, made once and kept on the field: a collection built per call
-    (``collection().values_list(...)``) then costs an attribute read per field."""
-    found: _Read | None = f.__dict__.get("_query_read")
-    if found is None:
-        found = f.__dict__["_query_read"] = _new_field_read(f)
-    return found
+    (``collection().values_list(...)``) then costs an attribute read per field. Kept with the
+    field it was made for: a subclass's field is a copy of its base's (Field.bind), with its own keys."""
+    kept: tuple[Field[Any, Any, Any], _Read] | None = f.__dict__.get("_query_read")
+    if kept is None or kept[0] is not f:
+        kept = f.__dict__["_query_read"] = (f, _new_field_read(f))
+    return kept[1]
 
 
 def _new_field_read(f: Field[Any, Any, Any]) -> _Read:
@@ -168,11 +170,14 @@ class Collection(Generic[M, K, R]):
     # -- building ------------------------------------------------------------------------------
 
     def _clone(self) -> Self:
-        # What copy.copy does for a plain object, without its protocol lookups (a third of the cost
-        # of building ``collection().values_list(...)`` per call).
         cls = type(self)
-        clone = cls.__new__(cls)
-        clone.__dict__.update(self.__dict__)
+        if cls is Collection:
+            # What copy.copy does, without its protocol lookups (a third of the cost of building
+            # ``collection().values_list(...)`` per call). A subclass may hold slots: copy.copy.
+            clone = cls.__new__(cls)
+            clone.__dict__.update(self.__dict__)
+        else:
+            clone = copy.copy(self)
         clone._cache = None
         return clone
 

@@ -144,3 +144,35 @@ def test_get_on_a_filtered_collection_needs_the_pk_to_match(round_trips: RoundTr
 def test_get_refuses_a_pk_of_another_type() -> None:
     with pytest.raises(InvalidValue):
         Person.collection().get("x")  # type: ignore[arg-type]
+
+
+def test_a_subclass_reads_its_own_values_after_its_base_did(db: Database) -> None:
+    assert Person.collection(firstname="Emily").values_list(Person.lastname, flat=True)[:] == ["Smith"]
+
+    class Author(Person, namespace=NS):  # declared after its base read values: its fields copy the base's
+        pass
+
+    Author.use_database(db)
+    Author(firstname="Emily", lastname="Bronte", birth=date(1818, 7, 30))
+    assert Author.collection(firstname="Emily").values_list(Author.lastname, Author.birth)[:] == [
+        ("Bronte", date(1818, 7, 30))]
+    assert Author.collection().sort(by="birth").values_list(Author.lastname, flat=True)[:] == ["Bronte"]
+    assert Person.collection(firstname="Emily").values_list(Person.lastname, flat=True)[:] == ["Smith"]
+
+
+class Slotted(Collection[Person, int, int]):
+    """A collection manager holding its own state in a slot."""
+
+    __slots__ = ("label",)
+
+    def labelled(self, label: str) -> Slotted:
+        clone = self.filter()
+        clone.label = label
+        return clone
+
+
+def test_a_collection_manager_with_slots_keeps_them_through_clones() -> None:
+    labelled = Person.collection(firstname="John", manager=Slotted).labelled("johns")
+    assert labelled.sort(by="lastname").label == "johns"
+    assert labelled.values_list(Person.lastname).label == "johns"
+    assert labelled.filter(lastname="Doe").label == "johns"
