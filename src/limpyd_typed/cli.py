@@ -93,7 +93,7 @@ def _summary(report: IndexReport, verb: str, out: TextIO, *, left: tuple[str, ..
           f"{_n(report.entries_read, 'index entry', 'index entries')}, {_n(report.keys_read, 'key', 'keys')}", file=out)
     for line in report.lines():
         print(f"  {line}", file=out)
-    kept = sum(len(items) for items in (report.stale, report.missing, report.duplicates, report.orphans))
+    kept = sum(len(items) for items in (report.stale, report.missing, report.duplicates, report.orphans, report.unreadable))
     if kept < report.problems:
         print(f"  ... and {report.problems - kept} more", file=out)
     counts = ", ".join(f"{n} {k}" for k, n in report.counts.items() if k not in left)

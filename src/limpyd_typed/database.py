@@ -98,8 +98,9 @@ class Database:
 
     @property
     def connection(self) -> redis.Redis:
-        """The redis-py client (bytes in, bytes out)."""
-        return self._connection
+        """The redis-py client (bytes in, bytes out). This thread's kept connection goes back to its
+        pool first, so that the client's next command reuses it."""
+        return self._redis_py()
 
     def execute(self, *args: Arg) -> object:
         """Send one command and return its raw reply (the single funnel of every command).

@@ -236,12 +236,12 @@ def _scan_instances(database: Database, model: type[Model[Any]], fix: bool, batc
     """Check (and fix) the entries of every live instance, SSCAN batch by batch; returns how many."""
     fields = _indexed(model)
     # Without fix, the script notes unindexed unique values here to find those held twice; removed
-    # at the end (and it expires, should this client die first). A replica takes no writes: there
-    # the other holders of such a value are found by the index alone.
+    # at the end (and it expires, should this client die first). A replica, or a server out of
+    # memory, takes no writes: there the other holders of such a value are found by the index alone.
     scratch = model._keys.scratch()
     keys = [model._keys.pks, *(f.index_key for f in fields), scratch]
     # The script's modes: "1" fix, "0" check (noting in the scratch set), "r" check writing nothing.
-    mode = "1" if fix else "r" if _is_replica(database) else "0"
+    mode = "1" if fix else "r" if _takes_no_writes(database) else "0"
     script = scripts.MAINT_INSTANCES_READ if mode == "r" else scripts.MAINT_INSTANCES
     head: list[scripts.ScriptArg] = [mode, len(fields)]
     for f in fields:
@@ -289,6 +289,16 @@ def _is_replica(database: Database) -> bool:
     """Whether the server is a replica (read-only: a check there must write nothing)."""
     role = database.execute("ROLE")
     return isinstance(role, (list, tuple)) and bool(role) and role[0] == b"slave"
+
+
+def _takes_no_writes(database: Database) -> bool:
+    """Whether a check must write nothing: on a replica, or on a server out of memory (where a
+    script that may write is refused whole)."""
+    if _is_replica(database):
+        return True
+    memory = database.execute("INFO", "memory")  # a dict: redis-py parses INFO
+    limit = int(memory.get("maxmemory", 0)) if isinstance(memory, dict) else 0
+    return 0 < limit <= (int(memory.get("used_memory", 0)) if isinstance(memory, dict) else 0)
 
 
 def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: int,

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 
 from redis.exceptions import WatchError
 
+from . import scripts
 from .database import Arg, Keyed, Route, current_route, set_route
-from .exceptions import PipelineError, TransactionError, shown
-from .scripts import LIBRARY, Script
+from .exceptions import CommandError, PipelineError, TransactionError, shown
 
 if TYPE_CHECKING:
     from .database import Database
@@ -340,12 +340,15 @@ class Pipeline:
             self._pipe.reset()  # UNWATCH, if watching
             self._watching = self.watched = False
             return []
-        # The script library first (its reply, "already exists" most often, is skipped), so that no
-        # call after it can be refused for want of it: in a transaction that would run the others.
-        loads = 1 if any(Script.ours(q.command) for q in queued) else 0
+        # Before any write script, the script library (its reply, "already exists" most often, is
+        # skipped): a write refused for want of it would leave the others of a transaction run.
+        # Reads do without, so that they run where FUNCTION LOAD is refused (a replica, a full
+        # server); one refused for want of the library only fails itself (scripts.Script).
+        called = [scripts.called(q.command) for q in queued]
+        loads = 1 if any(script is not None and script.writes for script in called) else 0
         send: Callable[..., object] = self._pipe.execute_command  # untyped in redis-py
         if loads:
-            send("FUNCTION", "LOAD", LIBRARY)
+            send("FUNCTION", "LOAD", scripts.LIBRARY)
         for q in queued:
             send(*q.command)
         try:
@@ -360,6 +363,11 @@ class Pipeline:
             raise
         finally:
             self._watching = self.watched = False  # redis-py's execute() resets the pipeline, UNWATCH included
+        if any(scripts.missing(reply) for reply in raw):  # the server lost the library: load it for the next run
+            try:
+                scripts.load(self.database)
+            except CommandError:
+                pass  # where it cannot be loaded (a replica), the calls refused say why
         results: list[object] = []
         first_error: BaseException | None = None
         for q, reply in zip(queued, raw[loads:], strict=True):

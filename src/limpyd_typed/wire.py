@@ -7,7 +7,7 @@ Here a command is packed at once (by hiredis when installed), sent on a pooled c
 reply read as it comes. Anything unusual (a single-connection client, a connection that fails
 while the command is sent) goes back to redis-py's own path, with its retry policy.
 
-Each thread keeps the connection it borrowed from an unbounded pool (its ``Lane``): borrowing and
+Each thread keeps the connection it borrowed from redis-py's pool (its ``Lane``): borrowing and
 giving back cost 5 µs a call in redis-py 8 (a lock, observability hooks, an event), as much as a
 write script's own server time. The one check the pool makes on a connection it lends is kept:
 one holding unread data or closed by the server is replaced before anything is sent. The
@@ -76,8 +76,9 @@ class _Held:
 
     def __init__(self, pool: Any) -> None:
         self.pool = pool
-        self.conn: Any = pool.get_connection()  # connected and checked, as the pool lends it
+        self.conn: Any = None  # set once borrowed: __del__ runs even when borrowing fails
         self.pid = os.getpid()
+        self.conn = pool.get_connection()  # connected and checked, as the pool lends it
 
     def give_back(self) -> None:
         conn, self.conn = self.conn, None
@@ -98,48 +99,48 @@ class Lane(threading.local):
     def connection(self, pool: Any) -> Any:
         """This thread's connection from ``pool``, ready to send to."""
         held = self.held
-        if held is None or held.pool is not pool or held.pid != os.getpid():
-            held = self.held = _Held(pool)
-            return held.conn
-        conn = held.conn
-        try:
-            fresh = not conn.can_read()  # what the pool checks: no unread data, not closed by the server
-        except (ConnectionError, TimeoutError, OSError):
-            fresh = False
-        if not fresh:
-            conn.disconnect()
-            held = self.held = _Held(pool)
-        return held.conn
+        if held is not None and held.pid == os.getpid():
+            try:
+                # What the pool checks of a connection it lends: no unread data, not closed by the server.
+                if not held.conn.can_read():
+                    return held.conn
+            except (ConnectionError, TimeoutError, OSError):
+                pass
+            self.drop()
+        self.held = _Held(pool)
+        return self.held.conn
 
     def release(self) -> None:
         """Give the connection back to the pool: before this thread borrows one for another command,
-        so that it never holds two (a pool has a limit)."""
+        so that it never holds two."""
         held, self.held = self.held, None
         if held is not None:
             held.give_back()
 
     def drop(self) -> None:
-        """Give the connection back, disconnected: its state is unknown after a failure."""
+        """Give the connection back, disconnected: it failed, or the server closed it."""
         held, self.held = self.held, None
         if held is not None:
-            held.conn.disconnect()
+            if held.pid == os.getpid():
+                held.conn.disconnect()
             held.give_back()
 
 
 def _keeps(pool: Any) -> bool:
-    """Whether a thread may keep a connection of ``pool``: redis-py's plain pool (a blocking one
-    makes threads wait for connections: there each is given back at once)."""
-    return type(pool) is redis.ConnectionPool
+    """Whether a thread may keep a connection of ``pool``: redis-py's plain pool, of at least its
+    default size (100). In a smaller one, or a blocking one, other threads could wait or fail for
+    want of the connections kept: there each call borrows and gives back."""
+    return type(pool) is redis.ConnectionPool and pool.max_connections >= 100
 
 
-def call(client: redis.Redis, args: tuple[Arg, ...], lane: Lane | None = None) -> object:
+def call(client: redis.Redis, args: tuple[Arg, ...], lane: Lane) -> object:
     """Send one command and return its raw reply; an error reply is raised (as redis-py does)."""
     if not _plain(client):
         return _slow(client, args)
     return _send_read(client, lane, pack(args), _read_one, lambda: _slow(client, args))
 
 
-def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]], lane: Lane | None = None) -> list[object]:
+def call_many(client: redis.Redis, commands: Sequence[tuple[Arg, ...]], lane: Lane) -> list[object]:
     """Send several commands in one write and read their replies: one round trip, no transaction.
     An error reply is returned in place, as the exception redis-py would raise."""
     if not commands:
@@ -164,44 +165,25 @@ def _read_one(conn: Any) -> object:
     return conn.read_response()
 
 
-def _send_read(client: redis.Redis, lane: Lane | None, packed: bytes, read: Callable[[Any], R],
-               unsent: Callable[[], R]) -> R:
-    """Send ``packed`` on this thread's kept connection, or a pooled one, and ``read`` the replies."""
+def _send_read(client: redis.Redis, lane: Lane, packed: bytes, read: Callable[[Any], R], unsent: Callable[[], R]) -> R:
+    """Send ``packed`` on this thread's kept connection, or a pooled one, and ``read`` the replies;
+    ``unsent()`` when the connection fails while sending (redis-py disconnected it: its own path
+    retries as it would have). A failure after sending is raised: the server may have run the
+    commands. (redis-py disconnects a connection that fails mid-reply: the next call reconnects.)"""
     pool = client.connection_pool
-    if lane is None or not _keeps(pool):
-        return _on_pooled(client, packed, read, unsent)
-    conn = lane.connection(pool)
-    try:
-        conn.send_packed_command([packed])
-    except (ConnectionError, TimeoutError):
-        lane.drop()
-        return unsent()
-    except BaseException:
-        lane.drop()
-        raise
-    try:
-        return read(conn)
-    except ResponseError:  # an error reply, read whole: the connection is in order
-        raise
-    except BaseException:  # mid-reply (a lost connection, an interrupt): unknown state
-        lane.drop()
-        raise
-
-
-def _on_pooled(client: redis.Redis, packed: bytes, read: Callable[[Any], R], unsent: Callable[[], R]) -> R:
-    """Send ``packed`` on a pooled connection and ``read`` the replies; ``unsent()`` when the
-    connection fails while sending (redis-py disconnected it: its own path retries as it would
-    have). A failure after sending is raised: the server may have run the commands."""
-    pool = client.connection_pool
-    conn: Any = pool.get_connection()
+    kept = _keeps(pool)
+    conn: Any = lane.connection(pool) if kept else pool.get_connection()
     try:
         try:
             conn.send_packed_command([packed])
         except (ConnectionError, TimeoutError):
+            if kept:
+                lane.drop()
             return unsent()
         return read(conn)
     finally:
-        pool.release(conn)
+        if not kept:
+            pool.release(conn)
 
 
 def _slow(client: redis.Redis, args: tuple[Arg, ...]) -> object:

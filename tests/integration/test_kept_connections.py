@@ -26,10 +26,15 @@ def _clients(db: Database) -> int:
     return len((replies.optional_bytes(db.execute("CLIENT", "LIST")) or b"").splitlines())
 
 
-def test_a_connection_closed_by_the_server_is_replaced_before_the_call(db: Database) -> None:
+def test_a_connection_closed_by_the_server_is_replaced_before_the_call(db: Database, server_url: str) -> None:
     Tally.use_database(db)
     Tally(name="a")  # this thread now keeps a connection
-    db.execute("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")  # every client, ours included
+    other = Database(server_url, retry=no_retry())
+    try:
+        other.execute("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")  # every client but the killer's
+    finally:
+        other.close()
+    time.sleep(0.05)  # the server has closed the socket
     Tally(name="b")  # sent on a new connection, once
     assert set(Tally.collection().values_list(Tally.name, flat=True)) == {"a", "b"}
 
@@ -96,3 +101,29 @@ def test_a_forked_child_writes_on_its_own_connection(db: Database) -> None:
     Tally(name="parent-after")  # on the parent's connection, untouched by the child
     assert set(Tally.collection().values_list(Tally.name, flat=True)) == {"child", "parent-after", "parent-before"}
     assert Tally.check_indexes().ok
+
+
+def test_a_small_pool_is_never_drained_by_kept_connections(server_url: str, db: Database) -> None:
+    small = Database(server_url, retry=no_retry(), max_connections=4)
+    Tally.use_database(small)
+    done, idle = threading.Event(), threading.Barrier(5)
+
+    def write_then_idle(n: int) -> None:
+        Tally(name=f"t{n}")
+        idle.wait()
+        done.wait(5)
+
+    threads = [threading.Thread(target=write_then_idle, args=(n,)) for n in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        idle.wait()  # four threads made their call and sit idle
+        Tally(name="main")  # a connection of the pool: none kept by the idle threads
+        assert small.execute("DBSIZE") is not None
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+        Tally.use_database(db)
+        small.close()
+    assert len(Tally.collection()) == 5

@@ -88,3 +88,35 @@ def test_other_libraries_on_the_server_are_left_alone(db: Database, pets: list[P
         assert db.execute("FCALL", "theirs_ping", 0) == b"pong"
     finally:
         db.execute("FUNCTION", "DELETE", "theirs")
+
+
+def test_a_pipeline_of_reads_runs_on_a_read_only_replica(db: Database, pets: list[Pet]) -> None:
+    with read_only_replica(db):
+        with db.pipeline() as p:  # a transaction: no FUNCTION LOAD queued, which a replica refuses
+            dogs = p.call(Pet.collection(kind="dog").count)
+            youngest = p.call(Pet.collection(Pet.age >= 4).sort(by="age").values_list(Pet.name, flat=True).first)
+        assert (dogs.value, youngest.value) == (2, "tom")
+
+
+def test_a_pipeline_of_reads_on_a_server_that_lost_the_library_says_so_and_reloads_it(
+        db: Database, pets: list[Pet]) -> None:
+    db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
+    with pytest.raises(CommandError, match=r"not run, the server had lost limpyd_typed's script library .* run the pipeline again"):
+        with db.pipeline() as p:
+            p.call(Pet.collection(kind="dog").count)
+    with db.pipeline() as p:
+        again = p.call(Pet.collection(kind="dog").count)
+    assert again.value == 2
+
+
+def test_a_pipeline_of_writes_loads_the_library_first(db: Database, pets: list[Pet]) -> None:
+    db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
+    with db.pipeline() as p:  # each write needs the library: none may fail for want of it
+        p.call(pets[0].kind.hset, "cat")
+        p.call(Pet, name="new", kind="cat")
+    assert set(Pet.collection(kind="cat").values_list(Pet.name, flat=True)) == {"rex", "tom", "new"}
+
+
+def test_check_indexes_runs_on_a_full_server(db: Database, pets: list[Pet]) -> None:
+    with out_of_memory(db):
+        assert Pet.check_indexes().ok

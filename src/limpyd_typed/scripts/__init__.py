@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from redis.exceptions import ResponseError
 
-from ..database import Arg
+from ..database import Arg, current_route
 from ..exceptions import CommandError
 
 if TYPE_CHECKING:
@@ -36,21 +36,30 @@ def error_reason(error: object) -> str:
     return rest if head.startswith(("user_function:", "user_script:")) else text
 
 
-def _missing(error: object) -> bool:
-    """Whether an FCALL was refused because the server lacks the library (nothing ran)."""
-    return isinstance(error, ResponseError) and str(error).startswith("Function not found")
+def missing(error: object) -> bool:
+    """Whether an FCALL was refused because the server lacks the library, or FCALL itself (nothing ran)."""
+    if not isinstance(error, ResponseError):
+        return False
+    text = str(error)
+    return text.startswith("Function not found") or text.lower().startswith("unknown command 'fcall'")
 
 
 def load(database: Database) -> None:
-    """Give the server the library, unless it has it already."""
+    """Give the server the library, unless it has it already (on the connection itself: also while
+    a pipeline of this thread is at work)."""
     try:
-        database.execute("FUNCTION", "LOAD", LIBRARY)
+        database.send(("FUNCTION", "LOAD", LIBRARY))
     except ResponseError as exc:
         if "already exists" in str(exc):
             return
         if "unknown command" in str(exc).lower():
-            raise CommandError(f"limpyd_typed needs Redis or Valkey >= 7.0 (FUNCTION, FCALL): {exc}") from None
-        raise
+            raise CommandError(f"limpyd_typed needs Redis >= 7.0 or Valkey >= 7.2 (FUNCTION, FCALL): {exc}") from None
+        raise CommandError(f"the server has not got limpyd_typed's script library {LIBRARY_NAME} and refused it: "
+                           f"{exc} (on a read-only replica: load it on the primary, by any call of this version, "
+                           f"and it is replicated)") from None
+
+
+_SCRIPTS: Final[list[Script]] = []  # every script, in the library's order (each adds itself)
 
 
 class Script:
@@ -68,13 +77,21 @@ class Script:
         self.file = file or name  # its body, scripts/<file>.lua: two functions may share one
         self.flags = flags
         self.function = ""  # named by _library(), after the library's hash
+        _SCRIPTS.append(self)
+
+    @property
+    def writes(self) -> bool:
+        return "no-writes" not in self.flags
 
     def __call__(self, database: Database, keys: list[str], args: list[ScriptArg]) -> object:
         try:
             return database.execute("FCALL", self.function, len(keys), *keys, *args)
         except ResponseError as exc:
-            if not _missing(exc):
+            if not missing(exc):
                 raise
+            if current_route() is not None:  # replayed in a pipeline, which cannot send the library now
+                raise CommandError(f"{self.name}: not run, the server had lost limpyd_typed's script library "
+                                   f"({LIBRARY_NAME}); it is loaded again: run the pipeline again") from None
         load(database)
         return database.execute("FCALL", self.function, len(keys), *keys, *args)
 
@@ -85,7 +102,7 @@ class Script:
         refused for want of the library did not run, so it is sent again once the library is loaded.
         """
         results = self._pipelined(database, calls)
-        unknown = [i for i, result in enumerate(results) if _missing(result)]
+        unknown = [i for i, result in enumerate(results) if missing(result)]
         if unknown:
             load(database)
             for i, result in zip(unknown, self._pipelined(database, [calls[i] for i in unknown])):
@@ -98,10 +115,10 @@ class Script:
         # Through the database's funnel: a pipeline at work refuses a batch it cannot queue.
         return database.execute_batch([("FCALL", self.function, len(keys), *keys, *args) for keys, args in calls])
 
-    @staticmethod
-    def ours(command: tuple[Arg, ...]) -> bool:
-        """Whether a command calls a function of this library (a pipeline loads it first)."""
-        return command[0] == "FCALL" and str(command[1]) in _FUNCTIONS
+
+def called(command: tuple[Arg, ...]) -> Script | None:
+    """The script a command calls (an FCALL of this library), else None."""
+    return _BY_FUNCTION.get(str(command[1])) if command[0] == "FCALL" else None
 
 
 CREATE: Final = Script("create")
@@ -113,7 +130,7 @@ QUERY_READ: Final = Script("query_read", "query", ("no-writes",))
 # One instance's values by pk (Collection.get): the existence check and the reads in one call.
 READ: Final = Script("read", flags=("no-writes",))
 # Index maintenance (maintenance.py): check, and repair, in bounded atomic batches. A check that
-# notes nothing runs on a replica.
+# notes nothing runs on a replica, and on a full server.
 MAINT_ENTRIES: Final = Script("maint_entries")
 MAINT_ENTRIES_READ: Final = Script("maint_entries_read", "maint_entries", ("no-writes",))
 MAINT_INSTANCES: Final = Script("maint_instances")
@@ -122,23 +139,21 @@ MAINT_KEYS: Final = Script("maint_keys")
 MAINT_KEYS_READ: Final = Script("maint_keys_read", "maint_keys", ("no-writes",))
 
 
-def _library(scripts: tuple[Script, ...]) -> tuple[str, str]:
-    """The library's text and name; names each script's function after it."""
+def _library(scripts: list[Script]) -> tuple[str, str]:
+    """The library's text and name; names each script's function after the library's hash."""
     folder = resources.files(__name__)
-    functions = [
-        f"redis.register_function{{function_name = '@@{s.name}', flags = {{{', '.join(map(repr, s.flags))}}},\n"
-        f"callback = function(KEYS, ARGV)\n{(folder / f'{s.file}.lua').read_text()}\nend}}\n"
-        for s in scripts
-    ]
-    text = (folder / "prelude.lua").read_text() + "\n" + "".join(functions)
-    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
-    prefix = f"lt{digest}_"
+    # Each file once, as a local function (prefixed: the prelude's names stay its own), registered
+    # once per script using it.
+    bodies = "".join(f"local function script_{file}(KEYS, ARGV)\n{(folder / f'{file}.lua').read_text()}\nend\n"
+                     for file in dict.fromkeys(s.file for s in scripts))
+    text = (folder / "prelude.lua").read_text() + "\n" + bodies
+    digest = hashlib.sha1((text + repr([(s.name, s.file, s.flags) for s in scripts])).encode()).hexdigest()[:12]
     for s in scripts:
-        s.function = prefix + s.name
-    return f"#!lua name=limpyd_typed_{digest}\n" + text.replace("'@@", f"'{prefix}"), f"limpyd_typed_{digest}"
+        s.function = f"lt{digest}_{s.name}"
+        flags = ", ".join(f"'{flag}'" for flag in s.flags)
+        text += f"redis.register_function{{function_name = '{s.function}', callback = script_{s.file}, flags = {{{flags}}}}}\n"
+    return f"#!lua name=limpyd_typed_{digest}\n" + text, f"limpyd_typed_{digest}"
 
 
-_ALL: Final = (CREATE, WRITE, DELETE, QUERY, QUERY_READ, READ, MAINT_ENTRIES, MAINT_ENTRIES_READ, MAINT_INSTANCES,
-               MAINT_INSTANCES_READ, MAINT_KEYS, MAINT_KEYS_READ)
-LIBRARY, LIBRARY_NAME = _library(_ALL)
-_FUNCTIONS: Final = frozenset(s.function for s in _ALL)
+LIBRARY, LIBRARY_NAME = _library(_SCRIPTS)
+_BY_FUNCTION: Final = {s.function: s for s in _SCRIPTS}
