@@ -314,8 +314,9 @@ def _scan_keys(database: Database, model: type[Model[Any]], fix: bool, batch: in
             if parsed is not None and parsed[0] in ("obj", "f"):  # pks, next_pk, idx, stored: the model's own
                 candidates.append((name, parsed[1], parsed[2]))
         if candidates:
-            positions = (scripts.MAINT_KEYS if fix else scripts.MAINT_KEYS_READ)(database, [model._keys.pks, *(c[0] for c in candidates)],
-                                       [_fix_flag(fix), *(c[2] for c in candidates)])
+            script = scripts.MAINT_KEYS if fix else scripts.MAINT_KEYS_READ  # the latter runs on a replica
+            positions = script(database, [model._keys.pks, *(c[0] for c in candidates)],
+                               [_fix_flag(fix), *(c[2] for c in candidates)])
             for position in replies.bytes_list(positions):
                 name, field_name, pk = candidates[int(position) - 1]
                 orphans.add(OrphanKey(name, f"{model.__name__}.{field_name}" if field_name else "", pk))

@@ -16,7 +16,7 @@ from limpyd_typed.keys import escape_part
 
 _PRELUDE = (resources.files("limpyd_typed.scripts") / "prelude.lua").read_text()
 
-# Built as scripts.Script builds every script: the prelude, a newline, then the body.
+# The prelude's helpers, then a body calling them (the library defines them once, then its functions).
 _ESCAPES = _PRELUDE + "\n" + "return {esc_key(ARGV[1]), esc_idx(ARGV[1]), unesc_idx(esc_idx(ARGV[1]))}\n"
 # member_pk(m, e): the pk of member m of entry e.
 _MEMBER_PK = _PRELUDE + "\n" + "return member_pk(ARGV[1], ARGV[2])\n"

@@ -512,10 +512,6 @@ def test_in_refuses_a_single_text_like_the_keyword_form(round_trips: RoundTrips)
 # -- one round trip, exact counts ----------------------------------------------------------------------
 
 
-def _load_query_script(db: Database) -> None:
-    scripts.load(db)
-
-
 def _big_condition() -> Condition[Folk]:
     """Dozens of leaves of every operator, nested: it matches John (1) and Jo (5) only."""
     condition = Folk.name.startswith("Jo")
@@ -530,7 +526,7 @@ def _big_condition() -> Condition[Folk]:
 
 
 def test_each_query_is_one_round_trip_whatever_its_size(db: Database, folks: list[Folk], round_trips: RoundTrips) -> None:
-    _load_query_script(db)
+    scripts.load(db)
     small = Folk.collection(Folk.age >= 30)
     big = Folk.collection(_big_condition(), headers__from__startswith="jo").sort("-age")
     assert one_trip(round_trips, lambda: list(small)) == [1, 3, 5]

@@ -108,6 +108,8 @@ local function sortable_encoders()
 
   local function sortable_int(v)
     if v == "0" then return "=" end
+    -- The most common ints (positive, up to 253 digits: counts, ages, years): one find, one concatenation.
+    if #v <= 253 and string.find(v, "^[1-9]%d*$") then return ">" .. string.char(#v + 1) .. v end
     local sign, digits = string.match(v, "^(%-?)([1-9]%d*)$")
     if not digits then sortable_fail(v, "int") end
     return sortable_digits(sign == "-", digits)
@@ -211,18 +213,10 @@ end
 
 local SORTABLE = sortable_encoders()
 
--- The int encoding of the most common ints (0 and positive ints of up to 253 digits: counts, ages,
--- years) by one find and one concatenation.
-local function sortable_int_quick(v)
-  if v == "0" then return "=" end
-  if #v <= 253 and string.find(v, "^[1-9]%d*$") then return ">" .. string.char(#v + 1) .. v end
-  return SORTABLE.int(v)
-end
-
 -- The order-preserving entry of the stored value v of kind how ("int", "float", "decimal",
 -- "datetime" or "date"), exactly as sortable.sortable(v, how) computes it.
 local function sortable(v, how)
-  local encode = how == "int" and sortable_int_quick or SORTABLE[how]
+  local encode = SORTABLE[how]
   if not encode then error("unknown sortable kind '" .. tostring(how) .. "'") end
   return encode(v)
 end
