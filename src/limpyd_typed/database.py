@@ -196,7 +196,7 @@ class Database:
 
     def _connect(self, url: str | None, redis_kwargs: dict[str, object]) -> None:
         self._connection = _client(url, redis_kwargs)
-        self._lane = wire.Lane()  # each thread's connection for script calls (wire.py)
+        self._lane = wire.new_lane()  # each thread's connection for script calls (wire.py)
         # Read once: relation writes compare locations on every value they encode.
         settings = self._connection.connection_pool.connection_kwargs
         # Normalised as redis-py defaults them: "redis://localhost" is "redis://localhost:6379/0".

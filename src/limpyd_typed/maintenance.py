@@ -281,6 +281,9 @@ def _maintenance_call(script: scripts.Script, database: Database, what: str,
     try:
         return script(database, keys, args)
     except ResponseError as exc:
+        if "maxmemory" in str(exc):  # a repair writes: refused whole on a full server
+            raise CommandError(f"{what}: the server is out of memory and refused the repair: "
+                               f"{scripts.error_reason(exc)}") from None
         raise CommandError(f"{what}: the check could not read a key ({', '.join(keys[1:])}): "
                            f"{scripts.error_reason(exc)}") from None
 

@@ -363,15 +363,22 @@ class Pipeline:
             raise
         finally:
             self._watching = self.watched = False  # redis-py's execute() resets the pipeline, UNWATCH included
-        if any(scripts.missing(reply) for reply in raw):  # the server lost the library: load it for the next run
+        # Script calls refused for want of the library did not run: said so by their Deferreds, with
+        # the library loaded again for the next run where it can be.
+        lost = ""
+        if any(scripts.missing(reply) for reply in raw):
+            lost = "the server had lost limpyd_typed's script library; it is loaded again: run the pipeline again"
             try:
                 scripts.load(self.database)
-            except CommandError:
-                pass  # where it cannot be loaded (a replica), the calls refused say why
+            except CommandError as exc:
+                lost = str(exc)
         results: list[object] = []
         first_error: BaseException | None = None
         for q, reply in zip(queued, raw[loads:], strict=True):
-            self._replay(q, reply)
+            if lost and scripts.missing(reply):
+                q.deferred._fail(CommandError(f"{q.deferred._label}: not run, {lost}"))
+            else:
+                self._replay(q, reply)
             try:
                 results.append(q.deferred.value)
             except Exception as exc:

@@ -68,36 +68,66 @@ def _plain(client: redis.Redis) -> bool:
             and kwargs.get("encoding_errors", "strict") == "strict")
 
 
+class _Kept:
+    """How many threads keep a connection of one client, shared by its Lane in every thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def take(self, most: int) -> bool:
+        """One more kept connection, unless ``most`` are kept already."""
+        with self._lock:
+            if self._count >= most:
+                return False
+            self._count += 1
+            return True
+
+    def put_back(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+
 class _Held:
     """A connection borrowed from ``pool`` by one thread of one process, given back when dropped
     (also when its thread ends: the thread's Lane then goes, and this with it)."""
 
-    __slots__ = ("pool", "conn", "pid")
+    __slots__ = ("pool", "conn", "pid", "kept")
 
-    def __init__(self, pool: Any) -> None:
-        self.pool = pool
+    def __init__(self, pool: Any, kept: _Kept) -> None:
+        self.pool, self.kept = pool, kept
         self.conn: Any = None  # set once borrowed: __del__ runs even when borrowing fails
         self.pid = os.getpid()
         self.conn = pool.get_connection()  # connected and checked, as the pool lends it
 
     def give_back(self) -> None:
         conn, self.conn = self.conn, None
-        if conn is not None and self.pid == os.getpid():  # a forked child leaves its parent's alone
-            try:
-                self.pool.release(conn)
-            except Exception:  # at interpreter exit the pool may be half torn down
-                pass
+        if conn is None or self.pid != os.getpid():  # a forked child leaves its parent's alone
+            return
+        self.kept.put_back()
+        try:
+            self.pool.release(conn)
+        except Exception:  # at interpreter exit the pool may be half torn down
+            pass
 
     __del__ = give_back
 
 
 class Lane(threading.local):
-    """The connection each thread keeps for script calls on one client (see the module's docstring)."""
+    """The connection each thread keeps for script calls on one client (see the module's docstring).
+
+    At most half the pool is kept, so that idle threads can never leave the others without a
+    connection: past that, a thread borrows and gives back at each call.
+    """
 
     held: _Held | None = None
 
-    def connection(self, pool: Any) -> Any:
-        """This thread's connection from ``pool``, ready to send to."""
+    def __init__(self, kept: _Kept) -> None:
+        # threading.local runs __init__ again in each thread, with the same arguments: one count for all.
+        self.kept = kept
+
+    def connection(self, pool: Any) -> Any | None:
+        """This thread's connection from ``pool``, ready to send to; None when it may not keep one."""
         held = self.held
         if held is not None and held.pid == os.getpid():
             try:
@@ -107,7 +137,13 @@ class Lane(threading.local):
             except (ConnectionError, TimeoutError, OSError):
                 pass
             self.drop()
-        self.held = _Held(pool)
+        if not self.kept.take(pool.max_connections // 2):
+            return None
+        try:
+            self.held = _Held(pool, self.kept)
+        except BaseException:
+            self.kept.put_back()
+            raise
         return self.held.conn
 
     def release(self) -> None:
@@ -126,11 +162,15 @@ class Lane(threading.local):
             held.give_back()
 
 
+def new_lane() -> Lane:
+    """A Lane for one client: its threads' kept connections, and their count."""
+    return Lane(_Kept())
+
+
 def _keeps(pool: Any) -> bool:
-    """Whether a thread may keep a connection of ``pool``: redis-py's plain pool, of at least its
-    default size (100). In a smaller one, or a blocking one, other threads could wait or fail for
-    want of the connections kept: there each call borrows and gives back."""
-    return type(pool) is redis.ConnectionPool and pool.max_connections >= 100
+    """Whether a thread may keep a connection of ``pool``: redis-py's plain pool (in a blocking one,
+    or a subclass, each call borrows and gives back)."""
+    return type(pool) is redis.ConnectionPool
 
 
 def call(client: redis.Redis, args: tuple[Arg, ...], lane: Lane) -> object:
@@ -171,15 +211,20 @@ def _send_read(client: redis.Redis, lane: Lane, packed: bytes, read: Callable[[A
     retries as it would have). A failure after sending is raised: the server may have run the
     commands. (redis-py disconnects a connection that fails mid-reply: the next call reconnects.)"""
     pool = client.connection_pool
-    kept = _keeps(pool)
-    conn: Any = lane.connection(pool) if kept else pool.get_connection()
+    conn: Any = lane.connection(pool) if _keeps(pool) else None
+    kept = conn is not None
+    if not kept:
+        conn = pool.get_connection()
     try:
-        try:
-            conn.send_packed_command([packed])
-        except (ConnectionError, TimeoutError):
-            if kept:
-                lane.drop()
-            return unsent()
+        conn.send_packed_command([packed])
+    except (ConnectionError, TimeoutError):
+        # Given back before redis-py's path borrows one: a pool of one connection must do.
+        if kept:
+            lane.drop()
+        else:
+            pool.release(conn)
+        return unsent()
+    try:
         return read(conn)
     finally:
         if not kept:

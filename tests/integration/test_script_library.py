@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from limpyd_typed import CommandError, Database, InstanceHash, Model, String, field, replies, scripts
+from limpyd_typed import CommandError, Database, InstanceHash, Model, Pipeline, String, field, replies, scripts
 from tests.integration.support import read_only_replica, snapshot
 
 
@@ -101,7 +101,8 @@ def test_a_pipeline_of_reads_runs_on_a_read_only_replica(db: Database, pets: lis
 def test_a_pipeline_of_reads_on_a_server_that_lost_the_library_says_so_and_reloads_it(
         db: Database, pets: list[Pet]) -> None:
     db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
-    with pytest.raises(CommandError, match=r"not run, the server had lost limpyd_typed's script library .* run the pipeline again"):
+    with pytest.raises(CommandError, match=r"count\(\): not run, the server had lost limpyd_typed's script library; "
+                                           r"it is loaded again: run the pipeline again"):
         with db.pipeline() as p:
             p.call(Pet.collection(kind="dog").count)
     with db.pipeline() as p:
@@ -120,3 +121,33 @@ def test_a_pipeline_of_writes_loads_the_library_first(db: Database, pets: list[P
 def test_check_indexes_runs_on_a_full_server(db: Database, pets: list[Pet]) -> None:
     with out_of_memory(db):
         assert Pet.check_indexes().ok
+
+
+def test_a_call_on_another_database_inside_a_pipeline_loads_its_library(db: Database, pets: list[Pet],
+                                                                          server_url: str) -> None:
+    other = Database(server_url)
+    try:
+        other.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
+        with other.pipeline() as p:
+            p.call(other.execute, "PING")
+            Pet(name="direct", kind="cat")  # Pet's database is not the pipeline's: sent at once, library loaded
+        assert set(Pet.collection(kind="cat").values_list(Pet.name, flat=True)) == {"tom", "direct"}
+    finally:
+        other.close()
+
+
+def test_a_transaction_reading_before_multi_loads_a_lost_library(db: Database, pets: list[Pet]) -> None:
+    db.execute("FUNCTION", "DELETE", scripts.LIBRARY_NAME)
+
+    def move(p: Pipeline) -> None:
+        dogs = Pet.collection(kind="dog").count()  # read on the watching connection: loads the library
+        p.multi()
+        p.call(pets[1].kind.hset, "dog" if dogs < 3 else "cat")
+
+    db.transaction(move, pets[1].kind)
+    assert Pet.collection(kind="dog").count() == 3
+
+
+def test_rebuild_indexes_on_a_full_server_says_so(db: Database, pets: list[Pet]) -> None:
+    with out_of_memory(db), pytest.raises(CommandError, match=r"Pet.*out of memory and refused the repair"):
+        Pet.rebuild_indexes()

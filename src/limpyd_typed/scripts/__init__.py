@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from redis.exceptions import ResponseError
 
-from ..database import Arg, current_route
+from ..database import Arg
 from ..exceptions import CommandError
 
 if TYPE_CHECKING:
@@ -89,9 +89,6 @@ class Script:
         except ResponseError as exc:
             if not missing(exc):
                 raise
-            if current_route() is not None:  # replayed in a pipeline, which cannot send the library now
-                raise CommandError(f"{self.name}: not run, the server had lost limpyd_typed's script library "
-                                   f"({LIBRARY_NAME}); it is loaded again: run the pipeline again") from None
         load(database)
         return database.execute("FCALL", self.function, len(keys), *keys, *args)
 
