@@ -4,7 +4,7 @@ The library is ``prelude.lua`` (shared helpers) once, then each script's file as
 function. A library's top level runs once, when it is loaded; an EVAL script runs its whole text on
 every call, and defining the prelude's few dozen helpers cost 5 to 7 µs of a write's 13 to 20 µs
 of server time. Scripts are called by FCALL; a server that lacks the library gets it once through
-FUNCTION LOAD (Redis or Valkey >= 7.0).
+FUNCTION LOAD (Redis >= 7.0, Valkey >= 7.2).
 
 The library and its functions are named after a hash of their text: two versions of limpyd_typed
 using one server each keep their own, and an old one is never called with a new one's arguments.
