@@ -343,7 +343,7 @@ class Pipeline:
         # Before any write script, the script library (its reply, "already exists" most often, is
         # skipped): a write refused for want of it would leave the others of a transaction run.
         # Reads do without, so that they run where FUNCTION LOAD is refused (a replica, a full
-        # server); one refused for want of the library only fails itself (scripts.Script).
+        # server); one refused for want of the library only fails itself (below).
         called = [scripts.called(q.command) for q in queued]
         loads = 1 if any(script is not None and script.writes for script in called) else 0
         send: Callable[..., object] = self._pipe.execute_command  # untyped in redis-py

@@ -127,7 +127,11 @@ class Lane(threading.local):
         self.kept = kept
 
     def connection(self, pool: Any) -> Any | None:
-        """This thread's connection from ``pool``, ready to send to; None when it may not keep one."""
+        """This thread's connection from ``pool``, ready to send to; None when it may not keep one:
+        in a pool other than redis-py's plain one (a blocking pool makes threads wait for connections),
+        or once half the pool is kept."""
+        if type(pool) is not redis.ConnectionPool:
+            return None
         held = self.held
         if held is not None and held.pid == os.getpid():
             try:
@@ -165,12 +169,6 @@ class Lane(threading.local):
 def new_lane() -> Lane:
     """A Lane for one client: its threads' kept connections, and their count."""
     return Lane(_Kept())
-
-
-def _keeps(pool: Any) -> bool:
-    """Whether a thread may keep a connection of ``pool``: redis-py's plain pool (in a blocking one,
-    or a subclass, each call borrows and gives back)."""
-    return type(pool) is redis.ConnectionPool
 
 
 def call(client: redis.Redis, args: tuple[Arg, ...], lane: Lane) -> object:
@@ -211,7 +209,7 @@ def _send_read(client: redis.Redis, lane: Lane, packed: bytes, read: Callable[[A
     retries as it would have). A failure after sending is raised: the server may have run the
     commands. (redis-py disconnects a connection that fails mid-reply: the next call reconnects.)"""
     pool = client.connection_pool
-    conn: Any = lane.connection(pool) if _keeps(pool) else None
+    conn: Any = lane.connection(pool)
     kept = conn is not None
     if not kept:
         conn = pool.get_connection()
